@@ -1,0 +1,112 @@
+#include "frontend/machine.h"
+
+#include <algorithm>
+
+#include "bios/firmware.h"
+
+namespace pc64 {
+
+int exit_code_for(ExitReason r) {
+  switch (r) {
+    case ExitReason::None:
+    case ExitReason::PowerOff:
+    case ExitReason::Stopped:
+      return 0;
+    case ExitReason::InstructionLimit:
+      return 3;
+    case ExitReason::TripleFault:
+      return 4;
+    case ExitReason::HaltedForever:
+      return 5;
+  }
+  return 1;
+}
+
+const char* describe(ExitReason r) {
+  switch (r) {
+    case ExitReason::None: return "running";
+    case ExitReason::PowerOff: return "the guest powered off";
+    case ExitReason::Stopped: return "stopped";
+    case ExitReason::InstructionLimit: return "instruction limit reached";
+    case ExitReason::TripleFault: return "the guest triple-faulted (CPU shutdown)";
+    case ExitReason::HaltedForever: return "the guest halted with nothing left to wake it";
+  }
+  return "?";
+}
+
+Machine::Machine(const MachineConfig& config)
+    : config_(config), mem_(config.ram_bytes), clock_(config.instructions_per_second) {
+  cpu_ = std::make_unique<Cpu>(mem_, ports_);
+  if (!config_.bios_path.empty()) {
+    map_system_bios(mem_, read_firmware_file(config_.bios_path, "BIOS image"), config_.bios_path);
+  }
+  reset();
+}
+
+Machine::~Machine() = default;
+
+Device& Machine::add_device(std::unique_ptr<Device> d) {
+  devices_.push_back(std::move(d));
+  return *devices_.back();
+}
+
+void Machine::reset() {
+  mem_.set_a20(true);
+  for (auto& d : devices_) d->reset();
+  cpu_->reset();
+}
+
+void Machine::request_stop(ExitReason why) {
+  int expected = 0;
+  stop_request_.compare_exchange_strong(expected, static_cast<int>(why));
+  cpu_->request_stop();
+}
+
+ExitReason Machine::run(uint64_t max_instructions) {
+  constexpr uint64_t kSlice = 1ULL << 20;  // bounds the latency of stop requests
+  const uint64_t start = retired_;
+  exit_reason_ = ExitReason::None;
+  for (;;) {
+    if (int s = stop_request_.exchange(0)) {
+      exit_reason_ = static_cast<ExitReason>(s);
+      break;
+    }
+    if (cpu_->shutdown()) {
+      if (config_.on_triple_fault == TripleFaultAction::Reset) {
+        reset();
+      } else {
+        exit_reason_ = ExitReason::TripleFault;
+        exit_message_ = cpu_->shutdown_reason();
+        break;
+      }
+    }
+    uint64_t cap = kSlice;
+    if (max_instructions) {
+      uint64_t done = retired_ - start;
+      if (done >= max_instructions) break;  // slice over: ExitReason::None
+      cap = std::min(cap, max_instructions - done);
+    }
+    if (config_.max_instructions) {
+      if (retired_ >= config_.max_instructions) {
+        exit_reason_ = ExitReason::InstructionLimit;
+        break;
+      }
+      cap = std::min(cap, config_.max_instructions - retired_);
+    }
+    cpu_->set_time_base(clock_.now());
+    uint64_t n = cpu_->run(clock_.budget_to_next_event(cap));
+    retired_ += n;
+    clock_.retire(n);
+    if (n == 0 && cpu_->halted() && !stop_request_.load()) {
+      uint64_t next = clock_.next_deadline();
+      if (next == VirtualClock::kNever) {
+        exit_reason_ = ExitReason::HaltedForever;
+        break;
+      }
+      clock_.advance_to(next);  // HLT: skip idle time to the next event
+    }
+  }
+  return exit_reason_;
+}
+
+}  // namespace pc64

@@ -1,0 +1,31 @@
+// Everything needed to build a Machine, filled from the command line (or by
+// tests directly).
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace pc64 {
+
+enum class SerialMode { Stdio, File, None };
+enum class TripleFaultAction { Reset, Stop };
+
+struct MachineConfig {
+  uint64_t ram_bytes = 512ULL << 20;
+  // Firmware: empty bios_path means "no firmware" (tests, bare machines).
+  std::string bios_path;
+  std::string vga_bios_path;
+  std::string hda, hdb, cdrom;
+  std::string boot_order = "cd";  // QEMU-style letters: c = first hard disk, d = CD-ROM
+  std::string kernel, initrd, append;
+  bool headless = false;
+  SerialMode serial = SerialMode::Stdio;
+  std::string serial_path;
+  std::string debugcon_path;
+  // 0 = no limit. The run stops with ExitReason::InstructionLimit when reached.
+  uint64_t max_instructions = 0;
+  // Guest time per retired instruction: the default makes 1 instruction 1 ns.
+  uint64_t instructions_per_second = 1000000000ULL;
+  TripleFaultAction on_triple_fault = TripleFaultAction::Stop;
+};
+
+}  // namespace pc64

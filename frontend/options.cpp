@@ -1,0 +1,167 @@
+#include "frontend/options.h"
+
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <cxxopts.hpp>
+
+#include "bios/firmware.h"
+
+namespace pc64 {
+
+namespace {
+
+constexpr uint64_t kMinRam = 2ULL << 20;    // SeaBIOS needs more than 1 MiB
+constexpr uint64_t kMaxRam = 256ULL << 30;  // host memory is reserved lazily, but keep it sane
+
+void require_readable(const std::string& path, const char* option) {
+  if (path.empty()) throw UsageError(std::string(option) + ": empty file name");
+  if (access(path.c_str(), R_OK) != 0)
+    throw UsageError(std::string(option) + ": cannot read '" + path + "': " + std::strerror(errno));
+}
+
+}  // namespace
+
+uint64_t parse_size(const std::string& text, const char* option) {
+  auto bad = [&] {
+    return UsageError(std::string(option) + ": '" + text + "' is not a size (use e.g. 512M or 2G)");
+  };
+  size_t i = 0;
+  uint64_t n = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
+    uint64_t d = static_cast<uint64_t>(text[i] - '0');
+    if (n > (UINT64_MAX - d) / 10) throw bad();
+    n = n * 10 + d;
+    ++i;
+  }
+  if (i == 0) throw bad();
+  unsigned shift = 20;  // no suffix: MiB
+  if (i < text.size()) {
+    switch (std::toupper(static_cast<unsigned char>(text[i]))) {
+      case 'B': shift = 0; break;
+      case 'K': shift = 10; break;
+      case 'M': shift = 20; break;
+      case 'G': shift = 30; break;
+      case 'T': shift = 40; break;
+      default: throw bad();
+    }
+    ++i;
+    if (i < text.size() && (text[i] == 'i' || text[i] == 'I')) ++i;  // "MiB"
+    if (i < text.size() && (text[i] == 'b' || text[i] == 'B') && shift) ++i;
+    if (i != text.size()) throw bad();
+  }
+  if (n > (UINT64_MAX >> shift)) throw bad();
+  return n << shift;
+}
+
+CommandLine parse_command_line(int argc, const char* const* argv) {
+  cxxopts::Options opts("pc64", "pc64 - an x86-64 PC emulator");
+  opts.custom_help("[options]");
+  opts.add_options()
+    ("m,memory", "guest RAM size, e.g. 512M or 2G (default 512M)", cxxopts::value<std::string>())
+    ("hda", "first IDE hard disk image", cxxopts::value<std::string>())
+    ("hdb", "second IDE hard disk image", cxxopts::value<std::string>())
+    ("cdrom", "CD-ROM image (ISO)", cxxopts::value<std::string>())
+    ("boot", "boot order: c = hard disk, d = CD-ROM (e.g. dc)", cxxopts::value<std::string>())
+    ("kernel", "boot this Linux bzImage or multiboot kernel directly", cxxopts::value<std::string>())
+    ("initrd", "initial ramdisk for --kernel", cxxopts::value<std::string>())
+    ("append", "kernel command line for --kernel", cxxopts::value<std::string>())
+    ("headless", "no window: run with the serial port on stdout")
+    ("serial", "first serial port: stdio, file:PATH or none (default stdio)", cxxopts::value<std::string>())
+    ("debugcon", "write the firmware debug console (port 0x402) to FILE", cxxopts::value<std::string>())
+    ("bios", "system BIOS image (default /usr/share/seabios/bios-256k.bin)", cxxopts::value<std::string>())
+    ("max-instructions", "stop after N guest instructions (exit code 3)", cxxopts::value<std::string>())
+    ("ips", "guest instructions per second of virtual time (default 1000000000)", cxxopts::value<std::string>())
+    ("triple-fault", "on guest triple fault: stop (exit code 4) or reset (default stop)", cxxopts::value<std::string>())
+    ("debug", "log debug messages (unimplemented instructions, unclaimed ports) to stderr")
+    ("h,help", "show this help")
+    ("version", "show the version");
+
+  CommandLine cl;
+  cl.help_text = opts.help();
+  cxxopts::ParseResult r;
+  try {
+    r = opts.parse(argc, argv);
+  } catch (const cxxopts::exceptions::exception& e) {
+    throw UsageError(std::string(e.what()) + " (see pc64 --help)");
+  }
+  if (!r.unmatched().empty()) throw UsageError("unexpected argument '" + r.unmatched()[0] + "' (see pc64 --help)");
+  cl.show_help = r.count("help") > 0;
+  cl.show_version = r.count("version") > 0;
+  cl.debug = r.count("debug") > 0;
+  if (cl.show_help || cl.show_version) return cl;
+
+  MachineConfig& c = cl.config;
+  if (r.count("memory")) {
+    c.ram_bytes = parse_size(r["memory"].as<std::string>(), "--memory");
+    if (c.ram_bytes < kMinRam || c.ram_bytes > kMaxRam)
+      throw UsageError("--memory: '" + r["memory"].as<std::string>() + "' is out of range (2M to 256G)");
+  }
+  auto file_opt = [&](const char* name, std::string& out) {
+    if (!r.count(name)) return;
+    out = r[name].as<std::string>();
+    require_readable(out, (std::string("--") + name).c_str());
+  };
+  file_opt("hda", c.hda);
+  file_opt("hdb", c.hdb);
+  file_opt("cdrom", c.cdrom);
+  file_opt("kernel", c.kernel);
+  file_opt("initrd", c.initrd);
+  if (r.count("append")) c.append = r["append"].as<std::string>();
+  if ((!c.initrd.empty() || !c.append.empty()) && c.kernel.empty())
+    throw UsageError(std::string(c.initrd.empty() ? "--append" : "--initrd") + ": needs --kernel");
+
+  if (r.count("boot")) {
+    c.boot_order = r["boot"].as<std::string>();
+    if (c.boot_order.empty()) throw UsageError("--boot: empty boot order (use letters c and d, e.g. dc)");
+    for (char ch : c.boot_order)
+      if (ch != 'c' && ch != 'd')
+        throw UsageError(std::string("--boot: unknown boot device '") + ch + "' (use c = hard disk, d = CD-ROM)");
+  }
+  c.headless = r.count("headless") > 0;
+  if (r.count("serial")) {
+    std::string s = r["serial"].as<std::string>();
+    if (s == "stdio") {
+      c.serial = SerialMode::Stdio;
+    } else if (s == "none") {
+      c.serial = SerialMode::None;
+    } else if (s.rfind("file:", 0) == 0 && s.size() > 5) {
+      c.serial = SerialMode::File;
+      c.serial_path = s.substr(5);
+    } else {
+      throw UsageError("--serial: '" + s + "' is not stdio, none or file:PATH");
+    }
+  }
+  if (r.count("debugcon")) {
+    c.debugcon_path = r["debugcon"].as<std::string>();
+    if (c.debugcon_path.empty()) throw UsageError("--debugcon: empty file name");
+  }
+  c.bios_path = kDefaultBiosPath;
+  c.vga_bios_path = kDefaultVgaBiosPath;
+  if (r.count("bios")) {
+    c.bios_path = r["bios"].as<std::string>();
+    require_readable(c.bios_path, "--bios");
+  }
+  auto count_opt = [&](const char* name) -> uint64_t {
+    std::string s = r[name].as<std::string>();
+    char* end = nullptr;
+    errno = 0;
+    unsigned long long v = std::strtoull(s.c_str(), &end, 0);
+    if (s.empty() || s[0] == '-' || *end || errno == ERANGE || v == 0)
+      throw UsageError(std::string("--") + name + ": '" + s + "' is not a positive whole number");
+    return v;
+  };
+  if (r.count("max-instructions")) c.max_instructions = count_opt("max-instructions");
+  if (r.count("ips")) c.instructions_per_second = count_opt("ips");
+  if (r.count("triple-fault")) {
+    std::string s = r["triple-fault"].as<std::string>();
+    if (s == "stop") c.on_triple_fault = TripleFaultAction::Stop;
+    else if (s == "reset") c.on_triple_fault = TripleFaultAction::Reset;
+    else throw UsageError("--triple-fault: '" + s + "' is not stop or reset");
+  }
+  return cl;
+}
+
+}  // namespace pc64

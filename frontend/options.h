@@ -1,0 +1,34 @@
+// The pc64 command line (QEMU-like where users already know it).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "frontend/machine_config.h"
+
+namespace pc64 {
+
+// A command-line mistake: the message names the option and the cause.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// "512M", "2G", "1024K", "65536" (no suffix: MiB, as QEMU's -m). Throws
+// UsageError naming `option` for anything else or on overflow.
+uint64_t parse_size(const std::string& text, const char* option);
+
+struct CommandLine {
+  MachineConfig config;
+  bool show_help = false;
+  bool show_version = false;
+  bool debug = false;
+  std::string help_text;
+};
+
+// Parses argv. Throws UsageError for unknown options, malformed values and
+// missing or unreadable files.
+CommandLine parse_command_line(int argc, const char* const* argv);
+
+}  // namespace pc64

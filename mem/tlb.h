@@ -1,0 +1,74 @@
+// The soft TLB: caches linear-page -> host-pointer translations so that a
+// guest memory access that hits costs one masked compare and an add.
+//
+// Two sets of entries, supervisor and user (indexed by CPL==3), so U/S and WP
+// checks are folded into what was filled. Each entry has one tag per access
+// kind (read, write, execute); a tag holds the page's linear address only if
+// that access may use the host pointer directly. Anything else (no host
+// pointer: ROM writes, MMIO, code pages; a permission or A/D bit that a walk
+// must update) leaves that tag invalid, so the access takes the slow path.
+#pragma once
+#include <cstdint>
+#include <cstring>
+
+#include "mem/paging.h"
+#include "mem/physical_memory.h"
+
+namespace pc64 {
+
+struct TlbEntry {
+  uint64_t tag[3];     // indexed by AccessKind; kInvalidTag when unusable
+  uintptr_t addend;    // host address = linear + addend
+  uint64_t paddr;      // physical address of the page
+  bool global;
+};
+
+class SoftTlb {
+ public:
+  static constexpr unsigned kBits = 10;
+  static constexpr unsigned kEntries = 1u << kBits;
+  static constexpr uint64_t kInvalidTag = 1;  // never equals a page-aligned address
+
+  SoftTlb() { flush_all(); }
+
+  static unsigned index(uint64_t linear) { return (linear >> 12) & (kEntries - 1); }
+
+  // Fast path: host pointer for an access of `size` bytes at `linear` that
+  // lies within one page, or null (miss, not allowed directly, or crosses a
+  // page). `user` is CPL==3.
+  inline uint8_t* lookup(uint64_t linear, unsigned size, AccessKind kind, bool user) {
+    const TlbEntry& e = sets_[user][index(linear)];
+    // The tag compare also fails when the access crosses the page end.
+    uint64_t last = linear + size - 1;
+    if (e.tag[static_cast<int>(kind)] != (linear & PhysicalMemory::kPageMask) ||
+        (last & PhysicalMemory::kPageMask) != (linear & PhysicalMemory::kPageMask))
+      return nullptr;
+    return reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(linear) + e.addend);
+  }
+
+  // Fills the entry for `linear` after a successful walk (or an identity
+  // translation when paging is off: pass a WalkResult with all permissions).
+  // `cr0_wp` decides whether supervisor writes honour read-only pages.
+  // `host` comes from PhysicalMemory::page() for the (A20-masked) physical page.
+  void fill(uint64_t linear, const WalkResult& w, const PhysicalMemory::Page& host, bool user, bool cr0_wp);
+
+  // INVLPG: drops the translation for `linear` in both sets, global or not
+  // (and every entry covering it for large pages).
+  void invalidate_page(uint64_t linear);
+  // CR3 load: drops non-global entries (all, when `keep_global` is false).
+  void flush_non_global();
+  void flush_all();
+  // Drops entries that map physical page `paddr` (a page became code, etc.).
+  void invalidate_physical(uint64_t paddr);
+
+  // Statistics for the monitor's `count` / benchmarks.
+  uint64_t fills = 0;
+
+ private:
+  TlbEntry sets_[2][kEntries];
+  // Large pages are cached per 4 KiB piece; INVLPG of a large page must drop
+  // every piece, so remember that some entry came from a large page.
+  bool has_large_ = false;
+};
+
+}  // namespace pc64

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Checks pc64's command-line contract: --help/--version, and that bad input
+# gives exactly one error line naming the option, exit code 2, no core dump.
+set -u
+pc64=$1
+fails=0
+passes=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+check() {  # name expected_rc stderr_pattern -- args...
+  local name=$1 want_rc=$2 pattern=$3
+  shift 4
+  "$pc64" "$@" >"$tmp/out" 2>"$tmp/err"
+  local rc=$? lines
+  lines=$(wc -l <"$tmp/err")
+  if [ "$rc" -ne "$want_rc" ]; then
+    echo "FAIL $name: exit code $rc, wanted $want_rc"; cat "$tmp/err"; fails=$((fails+1)); return
+  fi
+  if [ "$want_rc" -eq 2 ] && [ "$lines" -ne 1 ]; then
+    echo "FAIL $name: $lines lines on stderr, wanted one"; cat "$tmp/err"; fails=$((fails+1)); return
+  fi
+  if ! grep -q -- "$pattern" "$tmp/err" "$tmp/out"; then
+    echo "FAIL $name: output lacks '$pattern'"; cat "$tmp/err" "$tmp/out"; fails=$((fails+1)); return
+  fi
+  echo "ok   $name"; passes=$((passes+1))
+}
+
+check "help lists options" 0 "--max-instructions" -- --help
+for opt in --memory --hda --hdb --cdrom --boot --kernel --initrd --append --headless --serial --bios; do
+  grep -q -- "$opt" "$tmp/out" || { echo "FAIL help lacks $opt"; fails=$((fails+1)); }
+done
+check "version" 0 "pc64 " -- --version
+check "unknown option" 2 "no-such-option" -- --no-such-option
+check "bad size" 2 "--memory: '12Q' is not a size" -- -m 12Q
+check "size out of range" 2 "--memory: .* out of range" -- -m 1T
+check "size overflow" 2 "is not a size" -- -m 99999999999999999999G
+check "missing image" 2 "--hda: cannot read '$tmp/none.img': No such file" -- --hda "$tmp/none.img"
+check "missing cdrom" 2 "--cdrom: cannot read" -- --cdrom "$tmp/none.iso"
+check "missing kernel" 2 "--kernel: cannot read" -- --kernel "$tmp/vmlinuz"
+check "initrd without kernel" 2 "--initrd: needs --kernel" -- --initrd /dev/null
+check "bad serial" 2 "--serial: 'tcp' is not" -- --serial tcp
+check "bad boot device" 2 "--boot: unknown boot device 'x'" -- --boot x
+check "bad instruction count" 2 "--max-instructions: 'lots'" -- --max-instructions lots
+check "stray argument" 2 "unexpected argument 'disk.img'" -- disk.img
+printf 'not a bios' >"$tmp/bad.bin"
+check "bios not a bios image" 2 "BIOS image '$tmp/bad.bin' has size 10" -- --bios "$tmp/bad.bin" --headless
+ls core* >/dev/null 2>&1 && { echo "FAIL a core file was left"; fails=$((fails+1)); }
+echo "cli: $passes passed, $fails failed"
+[ "$fails" -eq 0 ]
