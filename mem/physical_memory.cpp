@@ -100,12 +100,18 @@ const PhysicalMemory::Region* PhysicalMemory::find_region(uint64_t paddr) const 
   return paddr - it->base < it->size ? &*it : nullptr;
 }
 
+uint64_t PhysicalMemory::next_region_base(uint64_t paddr) const {
+  auto it = std::upper_bound(regions_.begin(), regions_.end(), paddr,
+                             [](uint64_t a, const Region& r) { return a < r.base; });
+  return it == regions_.end() ? ~0ULL : it->base;
+}
+
 PhysicalMemory::Target PhysicalMemory::resolve(uint64_t paddr, bool write) const {
   Target t;
   // The legacy area: VGA window and PAM-controlled option ROM / BIOS space.
   if (paddr >= kLegacyStart && paddr < kLegacyEnd) {
     uint64_t page_end = (paddr & kPageMask) + kPageSize;
-    if (paddr >= 0xC0000) {
+    if (paddr >= 0xC0000 && paddr < ram_below_4g_) {  // shadow RAM exists only if RAM reaches here
       uint8_t route = legacy_routing_[(paddr - 0xC0000) / kPageSize];
       if (route & (write ? 2 : 1)) {
         t.kind = Kind::Ram;
@@ -124,7 +130,7 @@ PhysicalMemory::Target PhysicalMemory::resolve(uint64_t paddr, bool write) const
       }
       return t;
     }
-    t.span = page_end - paddr;
+    t.span = std::min(page_end, next_region_base(paddr)) - paddr;
     return t;  // unassigned
   }
   if (const Region* r = find_region(paddr)) {
@@ -141,10 +147,14 @@ PhysicalMemory::Target PhysicalMemory::resolve(uint64_t paddr, bool write) const
   if (off >= 0) {
     t.kind = Kind::Ram;
     t.host = ram_ + off;
-    t.span = paddr < ram_below_4g_ ? ram_below_4g_ - paddr : ram_size_ - static_cast<uint64_t>(off);
+    // RAM runs to the end of its block, but stops where the legacy area or a
+    // ROM/MMIO range mapped over it begins.
+    uint64_t end = paddr < ram_below_4g_ ? ram_below_4g_ : k4G + ram_above_4g();
+    if (paddr < kLegacyStart) end = std::min(end, kLegacyStart);
+    t.span = std::min(end, next_region_base(paddr)) - paddr;
     return t;
   }
-  t.span = kPageSize - (paddr & (kPageSize - 1));
+  t.span = std::min((paddr & kPageMask) + kPageSize, next_region_base(paddr)) - paddr;
   return t;
 }
 
@@ -212,14 +222,15 @@ void PhysicalMemory::write_slow(uint64_t paddr, unsigned size, uint64_t value) {
         return;
       }
       case Kind::Mmio:
-        t.mmio->mmio_write(t.offset, size, value);
+        // Devices see only the bytes written (callers may pass wider values).
+        t.mmio->mmio_write(t.offset, size, size == 8 ? value : value & ((1ULL << (size * 8)) - 1));
         return;
       case Kind::Rom:
       case Kind::Unassigned:
         return;  // dropped, as on the bus
     }
   }
-  for (unsigned i = 0; i < size; ++i) write_slow(paddr + i, 1, value >> (8 * i));
+  for (unsigned i = 0; i < size; ++i) write_slow(paddr + i, 1, (value >> (8 * i)) & 0xFF);
 }
 
 uint64_t PhysicalMemory::read(uint64_t paddr, unsigned size) { return read_slow(paddr, size); }
@@ -246,19 +257,34 @@ void PhysicalMemory::write_bytes(uint64_t paddr, const void* src, size_t n) {
   for (size_t i = 0; i < n; ++i) write_slow(paddr + i, 1, s[i]);
 }
 
+int64_t PhysicalMemory::dma_ram_offset(uint64_t paddr, size_t n, bool write) const {
+  if (n == 0 || paddr + n < paddr) return -1;  // empty, or wraps the address space
+  // All bytes must be RAM: both ends in RAM and no hole between them.
+  int64_t a = ram_offset(paddr), b = ram_offset(paddr + n - 1);
+  if (a < 0 || b < 0 || static_cast<uint64_t>(b - a) != n - 1) return -1;
+  // The legacy area is RAM only where PAM routes this direction to shadow RAM;
+  // the VGA window 0xA0000-0xBFFFF never is.
+  uint64_t last = paddr + n - 1;
+  if (paddr < kLegacyEnd && last >= kLegacyStart) {
+    if (paddr < 0xC0000) return -1;
+    for (uint64_t p = paddr & kPageMask; p <= std::min(last, kLegacyEnd - 1); p += kPageSize)
+      if (!(legacy_routing_[(p - 0xC0000) / kPageSize] & (write ? 2 : 1))) return -1;
+  }
+  return a;
+}
+
 bool PhysicalMemory::dma_read(uint64_t paddr, void* dst, size_t n) {
   if (n == 0) return true;
-  // All bytes must be RAM: check both ends and that no hole lies between.
-  int64_t a = ram_offset(paddr), b = ram_offset(paddr + n - 1);
-  if (a < 0 || b < 0 || static_cast<uint64_t>(b - a) != n - 1) return false;
+  int64_t a = dma_ram_offset(paddr, n, false);
+  if (a < 0) return false;
   std::memcpy(dst, ram_ + a, n);
   return true;
 }
 
 bool PhysicalMemory::dma_write(uint64_t paddr, const void* src, size_t n) {
   if (n == 0) return true;
-  int64_t a = ram_offset(paddr), b = ram_offset(paddr + n - 1);
-  if (a < 0 || b < 0 || static_cast<uint64_t>(b - a) != n - 1) return false;
+  int64_t a = dma_ram_offset(paddr, n, true);
+  if (a < 0) return false;
   std::memcpy(ram_ + a, src, n);
   if (code_listener_) {
     for (uint64_t p = paddr & kPageMask; p <= paddr + n - 1; p += kPageSize)

@@ -86,13 +86,14 @@ class PhysicalMemory {
   // An access that crosses into another region is split byte-wise.
   uint64_t read(uint64_t paddr, unsigned size);
   void write(uint64_t paddr, unsigned size, uint64_t value);
-  // Byte copies through the map (loaders, debugger); ROM is writable only here
-  // when `force_rom` is set (firmware loading).
+  // Byte copies through the map (loaders, debugger). Writes follow the bus
+  // rules (ROM and unclaimed addresses drop them); firmware is loaded with map_rom().
   void read_bytes(uint64_t paddr, void* dst, size_t n);
   void write_bytes(uint64_t paddr, const void* src, size_t n);
 
   // Device DMA: RAM only, all-or-nothing. Returns false (and touches nothing)
-  // if any byte lies outside guest RAM.
+  // if any byte lies outside guest RAM (the VGA window and non-shadowed PAM
+  // pages are not RAM for this). The A20 gate does not apply: it is a CPU pin.
   bool dma_read(uint64_t paddr, void* dst, size_t n);
   bool dma_write(uint64_t paddr, const void* src, size_t n);
 
@@ -130,6 +131,11 @@ class PhysicalMemory {
   Target resolve(uint64_t paddr, bool write) const;
   const Region* find_region(uint64_t paddr) const;
   int64_t ram_offset(uint64_t paddr) const;  // -1 if not RAM
+  // Base of the first ROM/MMIO region above `paddr`, or ~0 (bounds spans).
+  uint64_t next_region_base(uint64_t paddr) const;
+  // RAM offset of a DMA range that lies wholly in RAM reachable by `write`
+  // (or read) accesses, else -1.
+  int64_t dma_ram_offset(uint64_t paddr, size_t n, bool write) const;
   uint64_t read_slow(uint64_t paddr, unsigned size);
   void write_slow(uint64_t paddr, unsigned size, uint64_t value);
   void changed() { ++generation_; }

@@ -21,6 +21,9 @@ struct TlbEntry {
   uintptr_t addend;    // host address = linear + addend
   uint64_t paddr;      // physical address of the page
   bool global;
+  // Bookkeeping for invalidation (not used by lookup()):
+  uint64_t vpage;      // linear address of the 4 KiB page, or kInvalidTag when empty
+  uint64_t vmask;      // ~(size - 1) of the page the walk found (4 KiB, 2/4 MiB, 1 GiB)
 };
 
 class SoftTlb {
@@ -50,13 +53,18 @@ class SoftTlb {
   // translation when paging is off: pass a WalkResult with all permissions).
   // `cr0_wp` decides whether supervisor writes honour read-only pages.
   // `host` comes from PhysicalMemory::page() for the (A20-masked) physical page.
+  // Tags: read/execute need host.read, write needs host.write equal to it and
+  // w.dirty; SMEP/SMAP (from w) keep supervisor accesses to user pages slow.
+  // Large pages are cached as the 4 KiB piece holding `linear`.
   void fill(uint64_t linear, const WalkResult& w, const PhysicalMemory::Page& host, bool user, bool cr0_wp);
 
   // INVLPG: drops the translation for `linear` in both sets, global or not
   // (and every entry covering it for large pages).
   void invalidate_page(uint64_t linear);
-  // CR3 load: drops non-global entries (all, when `keep_global` is false).
+  // MOV CR3 (and task switches): drops non-global entries (SDM 4.10.4.1).
   void flush_non_global();
+  // Everything, global too: CR4.PGE/PAE/PSE/SMEP/SMAP or CR0.PG/WP changes,
+  // EFER.NXE changes, and PhysicalMemory::generation() changes (PAM, A20, map).
   void flush_all();
   // Drops entries that map physical page `paddr` (a page became code, etc.).
   void invalidate_physical(uint64_t paddr);
