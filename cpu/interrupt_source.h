@@ -16,6 +16,17 @@ class InterruptSource {
   virtual uint8_t acknowledge_intr() = 0;
   // A non-maskable interrupt is waiting; taking it clears it.
   virtual bool take_nmi() { return false; }
+
+  // The local APIC's CPU-side registers. IA32_APIC_BASE (MSR 0x1B): a write
+  // returning false raises #GP (reserved bits). CR8 is the task-priority
+  // register's upper nibble (SDM 10.8.6.1). Without an APIC: no base, CR8 kept.
+  virtual uint64_t apic_base_msr() const { return 0; }
+  virtual bool set_apic_base_msr(uint64_t) { return false; }
+  virtual uint8_t cr8() const { return cr8_; }
+  virtual void set_cr8(uint8_t v) { cr8_ = v & 0xF; }
+
+ private:
+  uint8_t cr8_ = 0;
 };
 
 }  // namespace pc64

@@ -68,12 +68,12 @@ class InterruptRouter final : public Device, public IrqSink, public InterruptSou
   static unsigned ioapic_pin(unsigned isa_irq) { return isa_irq == 0 ? 2 : isa_irq; }
   bool isa_line(unsigned irq) const { return irq < kIsaIrqs && out_[irq]; }
 
-  // The CPU's view of its local APIC, for when cpu/interrupt_source.h grows
-  // these hooks: IA32_APIC_BASE (false = reserved bits, raise #GP) and CR8.
-  uint64_t apic_base_msr() const { return lapic_.apic_base_msr(); }
-  bool set_apic_base_msr(uint64_t v) { return lapic_.set_apic_base_msr(v); }
-  uint8_t cr8() const { return lapic_.tpr() >> 4; }
-  void set_cr8(uint8_t v) { lapic_.set_tpr(static_cast<uint8_t>((v & 0xF) << 4)); }
+  // The CPU's view of its local APIC: IA32_APIC_BASE (false = reserved bits,
+  // raise #GP) and CR8.
+  uint64_t apic_base_msr() const override { return lapic_.apic_base_msr(); }
+  bool set_apic_base_msr(uint64_t v) override { return lapic_.set_apic_base_msr(v); }
+  uint8_t cr8() const override { return lapic_.tpr() >> 4; }
+  void set_cr8(uint8_t v) override { lapic_.set_tpr(static_cast<uint8_t>((v & 0xF) << 4)); }
 
   // InterruptSource
   bool intr_pending() const override;
