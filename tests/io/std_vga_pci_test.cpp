@@ -1,0 +1,69 @@
+#include <doctest/doctest.h>
+
+#include <vector>
+
+#include "io/pci_bus.h"
+#include "io/std_vga_pci.h"
+
+using namespace pc64;
+
+TEST_CASE("std-vga PCI function: identity, LFB BAR0, MMIO BAR2, ROM BAR") {
+  PhysicalMemory mem(64 << 20);
+  PortBus ports;
+  VirtualClock clock;
+  PciBus bus(ports, mem);
+  std::vector<uint8_t> rom(40000, 0);
+  rom[0] = 0x55;
+  rom[1] = 0xAA;
+  StdVgaPci vga(bus, clock, rom, 16u << 20);
+
+  CHECK(bus.config_read(2, 0, 0x00, 4) == 0x11111234u);
+  CHECK((bus.config_read(2, 0, 0x08, 4) >> 8) == 0x030000u);
+  // BAR sizing: 16 MiB prefetchable LFB, 4 KiB MMIO.
+  bus.config_write(2, 0, 0x10, 4, 0xFFFFFFFF);
+  CHECK(bus.config_read(2, 0, 0x10, 4) == 0xFF000008u);
+  bus.config_write(2, 0, 0x18, 4, 0xFFFFFFFF);
+  CHECK(bus.config_read(2, 0, 0x18, 4) == 0xFFFFF000u);
+
+  bus.config_write(2, 0, 0x10, 4, 0xE0000000);
+  bus.config_write(2, 0, 0x18, 4, 0xE1000000);
+  bus.config_write(2, 0, 0x30, 4, 0xE1010000 | 1);
+  bus.config_write(2, 0, 0x04, 2, pci::kCommandMemory | pci::kCommandIo);
+
+  // LFB: guest writes land in VRAM.
+  mem.write(0xE0000000 + 0x1000, 4, 0xCAFEBABE);
+  CHECK(vga.vga().vram()[0x1000] == 0xBE);
+  CHECK(mem.read(0xE0000000 + 0x1000, 4) == 0xCAFEBABEu);
+
+  // MMIO: DISPI registers at 0x500 + 2 * index, VGA ports at 0x400 + port - 0x3C0.
+  CHECK(mem.read(0xE1000500, 2) == 0xB0C5);
+  mem.write(0xE1000500 + 2 * vbe::kIndexXres, 2, 800);
+  mem.write(0xE1000500 + 2 * vbe::kIndexYres, 2, 600);
+  mem.write(0xE1000500 + 2 * vbe::kIndexBpp, 2, 32);
+  mem.write(0xE1000500 + 2 * vbe::kIndexEnable, 2, vbe::kEnabled | vbe::kLfbEnabled);
+  CHECK(vga.vbe().enabled());
+  CHECK(vga.vbe().xres() == 800);
+  CHECK(mem.read(0xE1000500 + 2 * vbe::kIndexVideoMemory64K, 2) == 256);
+  mem.write(0xE1000400 + (0x3C8 - 0x3C0), 1, 5);
+  mem.write(0xE1000400 + (0x3C9 - 0x3C0), 1, 0x21);
+  CHECK(vga.vga().dac_write_index() == 5);
+  CHECK(mem.read(0xE1000400 + (0x3CC - 0x3C0), 1) == vga.vga().misc_output());
+  // QEMU extended registers: size 8, little-endian framebuffer.
+  CHECK(mem.read(0xE1000600, 4) == 8);
+  CHECK(mem.read(0xE1000604, 4) == 0x1E1E1E1Eu);
+
+  // The expansion ROM is visible at its BAR.
+  CHECK(mem.read(0xE1010000, 2) == 0xAA55);
+
+  // Legacy ports and the 0xA0000 window stay in place.
+  ports.port_write(0x1CE, 2, vbe::kIndexXres);
+  CHECK(ports.port_read(0x1CF, 2) == 800);
+
+  std::vector<uint8_t> blob;
+  StateSerializer save(blob);
+  vga.serialize(save);
+  StateSerializer load(blob.data(), blob.size());
+  vga.serialize(load);
+  CHECK(load.at_end());
+  CHECK(vga.vbe().xres() == 800);
+}
