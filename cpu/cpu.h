@@ -1,16 +1,20 @@
 // The x86-64 CPU as the machine sees it. This is the public face the
 // frontend and tests use; the decoder, block cache, interpreter and state live
-// behind it in cpu/.
+// behind it in cpu/ (Core, cpu/core.h).
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 
+#include "cpu/cpu_state.h"
 #include "cpu/interrupt_source.h"
 #include "cpu/port_io.h"
 #include "mem/physical_memory.h"
 #include "mem/state.h"
 
 namespace pc64 {
+
+class Core;
 
 class Cpu {
  public:
@@ -19,7 +23,7 @@ class Cpu {
   Cpu(const Cpu&) = delete;
   Cpu& operator=(const Cpu&) = delete;
 
-  void set_interrupt_source(InterruptSource* src) { intr_ = src; }
+  void set_interrupt_source(InterruptSource* src);
 
   // Power-on (RESET) state: real mode, CS.selector F000 with base FFFF0000,
   // IP FFF0 (SDM 9.1.4).
@@ -31,27 +35,37 @@ class Cpu {
   uint64_t run(uint64_t budget);
 
   // HLT with nothing to wake it: the machine skips time to the next event.
-  bool halted() const { return halted_; }
+  bool halted() const;
   // Triple fault: the CPU is in shutdown until reset.
-  bool shutdown() const { return shutdown_; }
-  const std::string& shutdown_reason() const { return shutdown_reason_; }
-  void request_stop() { stop_requested_ = true; }
+  bool shutdown() const;
+  const std::string& shutdown_reason() const;
+  void request_stop();
 
   // Virtual time source for RDTSC, set by the machine (nanoseconds of guest
-  // time at the start of the current run()).
-  void set_time_base(uint64_t ns) { time_base_ns_ = ns; }
+  // time at the start of the current run()). The TSC runs at 1 GHz: one
+  // retired instruction = 1 ns = 1 TSC tick.
+  void set_time_base(uint64_t ns);
 
   void serialize(StateSerializer& s);
 
+  // ---- inspection and test/monitor access ----
+  CpuState& state();
+  const CpuState& state() const;
+  // Call after editing state() directly (segments, CR0/EFER, CPL): recomputes
+  // the derived mode and segment checks and drops cached translations.
+  void state_changed();
+  // Test harness: switch straight to flat 64-bit long mode at CPL 0 (CS.L=1,
+  // flat data segments), with 4-level identity paging of the first
+  // `map_bytes` (2 MiB pages, user-accessible). A small GDT (0x08 code64,
+  // 0x10 data, 0x18/0x20/0x28 ring-3 code32/data/code64) and the page tables
+  // are written at physical `tables_paddr` (3 pages + one page per GiB).
+  void enter_long_mode_identity(uint64_t tables_paddr, uint64_t map_bytes);
+  // #UD raised for undecodable/unimplemented instructions so far.
+  uint64_t undefined_opcode_count() const;
+  Core& core() { return *core_; }
+
  private:
-  PhysicalMemory& mem_;
-  PortIo& io_;
-  InterruptSource* intr_ = nullptr;
-  bool halted_ = false;
-  bool shutdown_ = false;
-  bool stop_requested_ = false;
-  std::string shutdown_reason_;
-  uint64_t time_base_ns_ = 0;
+  std::unique_ptr<Core> core_;
 };
 
 }  // namespace pc64

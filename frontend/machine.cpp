@@ -2,7 +2,10 @@
 
 #include <algorithm>
 
+#include "bios/acpi_loader.h"
+#include "bios/acpi_tables.h"
 #include "bios/firmware.h"
+#include "bios/seabios_config.h"
 
 namespace pc64 {
 
@@ -37,8 +40,25 @@ const char* describe(ExitReason r) {
 Machine::Machine(const MachineConfig& config)
     : config_(config), mem_(config.ram_bytes), clock_(config.instructions_per_second) {
   cpu_ = std::make_unique<Cpu>(mem_, ports_);
-  if (!config_.bios_path.empty()) {
+  if (config_.pc_board) {
+    BoardHooks hooks{[this] { request_reset(); }, [this] { request_stop(ExitReason::PowerOff); }};
+    board_ = std::make_unique<PcBoard>(config_, mem_, ports_, clock_, hooks,
+                                       [this](std::unique_ptr<Device> d) { add_device(std::move(d)); });
+    cpu_->set_interrupt_source(board_->router);
+  }
+  if (!config_.kernel.empty()) {
+    if (!board_) throw BootError("--kernel needs the PC board");
+    direct_boot_ = std::make_unique<DirectBoot>(config_.kernel, config_.initrd, config_.append);
+  } else if (!config_.bios_path.empty()) {
     map_system_bios(mem_, read_firmware_file(config_.bios_path, "BIOS image"), config_.bios_path);
+    if (board_) {
+      configure_seabios(*board_->fw_cfg, seabios_setup());
+      // pc64's ACPI tables, which SeaBIOS places and links with the table loader.
+      AcpiBlobs acpi = build_acpi(acpi_config());
+      board_->fw_cfg->add_file(kAcpiRsdpFile, acpi.rsdp);
+      board_->fw_cfg->add_file(kAcpiTablesFile, acpi.tables);
+      board_->fw_cfg->add_file(kAcpiTableLoaderFile, table_loader_commands(acpi));
+    }
   }
   reset();
 }
@@ -50,10 +70,39 @@ Device& Machine::add_device(std::unique_ptr<Device> d) {
   return *devices_.back();
 }
 
+AcpiConfig Machine::acpi_config() const {
+  AcpiConfig c;
+  c.ram_below_4g = mem_.ram_below_4g();
+  c.ram_above_4g = mem_.ram_above_4g();
+  return c;
+}
+
+SeabiosSetup Machine::seabios_setup() const {
+  SeabiosSetup s;
+  s.ram_below_4g = mem_.ram_below_4g();
+  s.ram_above_4g = mem_.ram_above_4g();
+  // QEMU's placement: --hda primary master, --hdb primary slave, --cdrom secondary master.
+  for (char c : config_.boot_order) {
+    if (c == 'd' && !config_.cdrom.empty()) s.boot_order.push_back({1, 0, true});
+    if (c == 'c' && !config_.hda.empty()) s.boot_order.push_back({0, 0, false});
+  }
+  return s;
+}
+
 void Machine::reset() {
   mem_.set_a20(true);
   for (auto& d : devices_) d->reset();
   cpu_->reset();
+  if (direct_boot_) {
+    board_->configure_for_direct_boot();
+    uint64_t rsdp = install_acpi_direct_boot(mem_, build_acpi(acpi_config()));
+    apply_boot_state(*cpu_, direct_boot_->load(mem_, kAcpiDirectBootRegion, rsdp));
+  }
+}
+
+void Machine::request_reset() {
+  reset_request_ = true;
+  cpu_->request_stop();
 }
 
 void Machine::request_stop(ExitReason why) {
@@ -71,6 +120,7 @@ ExitReason Machine::run(uint64_t max_instructions) {
       exit_reason_ = static_cast<ExitReason>(s);
       break;
     }
+    if (reset_request_.exchange(false)) reset();
     if (cpu_->shutdown()) {
       if (config_.on_triple_fault == TripleFaultAction::Reset) {
         reset();

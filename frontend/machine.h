@@ -9,8 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "bios/acpi_tables.h"
+#include "bios/direct_boot.h"
+#include "bios/seabios_config.h"
 #include "cpu/cpu.h"
 #include "frontend/machine_config.h"
+#include "frontend/pc_board.h"
 #include "io/clock.h"
 #include "io/device.h"
 #include "io/port_bus.h"
@@ -57,6 +61,13 @@ class Machine {
   // ExitReason::None means the slice ended and the machine can run on.
   ExitReason run(uint64_t max_instructions = 0);
 
+  // The PC's devices (null for a bare machine).
+  PcBoard* board() { return board_.get(); }
+
+  // A guest-initiated reset (keyboard controller, 0xCF9, port 0x92, triple
+  // fault with --triple-fault reset): done by the loop at an instruction boundary.
+  void request_reset();
+
   // Asks the loop to stop at the next instruction boundary. Safe to call from
   // device callbacks during run(), or from another thread (window, signal).
   void request_stop(ExitReason why);
@@ -66,12 +77,18 @@ class Machine {
   uint64_t instructions_retired() const { return retired_; }
 
  private:
+  SeabiosSetup seabios_setup() const;
+  AcpiConfig acpi_config() const;
+
   MachineConfig config_;
   PhysicalMemory mem_;
   PortBus ports_;
   VirtualClock clock_;
   std::unique_ptr<Cpu> cpu_;
   std::vector<std::unique_ptr<Device>> devices_;
+  std::unique_ptr<PcBoard> board_;
+  std::unique_ptr<DirectBoot> direct_boot_;  // --kernel: replaces the BIOS at every reset
+  std::atomic<bool> reset_request_{false};
   std::atomic<int> stop_request_{0};  // an ExitReason, 0 = none
   ExitReason exit_reason_ = ExitReason::None;
   std::string exit_message_;

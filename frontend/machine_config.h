@@ -10,6 +10,8 @@ enum class SerialMode { Stdio, File, None };
 enum class TripleFaultAction { Reset, Stop };
 
 struct MachineConfig {
+  // false: only RAM, buses, clock and CPU (unit tests add their own devices).
+  bool pc_board = true;
   uint64_t ram_bytes = 512ULL << 20;
   // Firmware: empty bios_path means "no firmware" (tests, bare machines).
   std::string bios_path;
@@ -26,6 +28,9 @@ struct MachineConfig {
   // Guest time per retired instruction: the default makes 1 instruction 1 ns.
   uint64_t instructions_per_second = 1000000000ULL;
   TripleFaultAction on_triple_fault = TripleFaultAction::Stop;
+  // RTC time at power-on, seconds since 1970 UTC. Fixed by default so runs
+  // repeat exactly; --rtc host sets it from the host clock.
+  int64_t rtc_start_time = 1767225600;  // 2026-01-01 00:00:00 UTC
 };
 
 }  // namespace pc64

@@ -45,9 +45,11 @@ int main(int argc, char** argv) {
     pc64::ExitReason why = machine.run();
     g_machine_for_signal = nullptr;
     std::fflush(stdout);
-    std::fprintf(stderr, "pc64: %s after %llu instructions%s%s\n", pc64::describe(why),
-                 static_cast<unsigned long long>(machine.instructions_retired()),
-                 machine.exit_message().empty() ? "" : ": ", machine.exit_message().c_str());
+    const pc64::CpuState& st = machine.cpu().state();
+    std::fprintf(stderr, "pc64: %s after %llu instructions (CS:RIP %04x:%#llx)%s%s\n", pc64::describe(why),
+                 static_cast<unsigned long long>(machine.instructions_retired()), st.seg[pc64::CS].selector,
+                 static_cast<unsigned long long>(st.rip), machine.exit_message().empty() ? "" : ": ",
+                 machine.exit_message().c_str());
     return pc64::exit_code_for(why);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "pc64: %s\n", e.what());

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <cxxopts.hpp>
 
 #include "bios/firmware.h"
@@ -74,6 +75,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     ("bios", "system BIOS image (default /usr/share/seabios/bios-256k.bin)", cxxopts::value<std::string>())
     ("max-instructions", "stop after N guest instructions (exit code 3)", cxxopts::value<std::string>())
     ("ips", "guest instructions per second of virtual time (default 1000000000)", cxxopts::value<std::string>())
+    ("rtc", "RTC start time: fixed (2026-01-01, repeatable runs; default) or host", cxxopts::value<std::string>())
     ("triple-fault", "on guest triple fault: stop (exit code 4) or reset (default stop)", cxxopts::value<std::string>())
     ("debug", "log debug messages (unimplemented instructions, unclaimed ports) to stderr")
     ("h,help", "show this help")
@@ -155,6 +157,11 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   };
   if (r.count("max-instructions")) c.max_instructions = count_opt("max-instructions");
   if (r.count("ips")) c.instructions_per_second = count_opt("ips");
+  if (r.count("rtc")) {
+    std::string s = r["rtc"].as<std::string>();
+    if (s == "host") c.rtc_start_time = static_cast<int64_t>(std::time(nullptr));
+    else if (s != "fixed") throw UsageError("--rtc: '" + s + "' is not fixed or host");
+  }
   if (r.count("triple-fault")) {
     std::string s = r["triple-fault"].as<std::string>();
     if (s == "stop") c.on_triple_fault = TripleFaultAction::Stop;

@@ -46,7 +46,8 @@ class ProbeDevice : public Device, public PortHandler, public MmioHandler {
 
 MachineConfig bare(uint64_t ram) {
   MachineConfig c;
-  c.ram_bytes = ram;  // no firmware: a bare machine
+  c.ram_bytes = ram;  // no firmware, no PC devices: a bare machine
+  c.pc_board = false;
   return c;
 }
 

@@ -1,0 +1,289 @@
+// The execution core behind Cpu: architectural state, guest memory access
+// (segmentation -> soft TLB -> page walk), lazy flags, the block cache and the
+// interpreter loop. Instruction handlers (cpu/*.cpp) receive a Core& and the
+// decoded record; they are free functions templated on operand size.
+#pragma once
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <type_traits>
+
+#include "cpu/block_cache.h"
+#include "cpu/cpu_state.h"
+#include "cpu/insn.h"
+#include "cpu/interrupt_source.h"
+#include "cpu/port_io.h"
+#include "mem/paging.h"
+#include "mem/physical_memory.h"
+#include "mem/tlb.h"
+
+namespace pc64 {
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the register file layout assumes a little-endian host");
+
+// A guest exception on its way to the dispatch loop (DESIGN "Faults are values
+// on the slow path"): thrown by a handler or memory access, caught in
+// Core::run, which restores RIP to the faulting instruction and delivers it.
+struct GuestFault {
+  uint8_t vector;
+  bool has_error;
+  uint32_t error;
+};
+
+enum Vector : uint8_t {
+  kDE = 0, kDB = 1, kNMI = 2, kBP = 3, kOF = 4, kBR = 5, kUD = 6, kNM = 7, kDF = 8,
+  kTS = 10, kNP = 11, kSS = 12, kGP = 13, kPF = 14, kMF = 16, kAC = 17, kMC = 18, kXM = 19,
+};
+
+template <class T> constexpr unsigned size_log2() {
+  return sizeof(T) == 1 ? 0 : sizeof(T) == 2 ? 1 : sizeof(T) == 4 ? 2 : 3;
+}
+template <class T> using Signed = std::make_signed_t<T>;
+
+class Core final : public CodeWriteListener {
+ public:
+  Core(PhysicalMemory& mem, PortIo& io);
+  ~Core() override;
+
+  // ---------------- state ----------------
+  CpuState s;
+  SegmentCheck segchk[kSegCount];
+  PhysicalMemory& mem;
+  PortIo& io;
+  InterruptSource* intr = nullptr;
+  SoftTlb tlb;
+  BlockCache blocks;
+
+  uint64_t next_rip = 0;    // RIP after the running instruction; branches set it
+  bool exit_block = false;  // stop the running block after this instruction
+  uint64_t retired = 0;     // instructions retired in this run() (up to the running block)
+  const Insn* block_first = nullptr;  // first record of the running block
+  uint64_t block_retired_base = 0;    // `retired` when it started
+  // Makes `retired` exact for the running instruction `i` (RDTSC, TSC MSR).
+  void sync_retired(const Insn& i) { retired = block_retired_base + static_cast<uint64_t>(&i - block_first); }
+  uint64_t time_base_ns = 0;
+  bool halted = false, shutdown = false, stop_requested = false;
+  std::string shutdown_reason;
+  unsigned irq_shadow = 0;  // STI / MOV SS: interrupts blocked for the next instruction
+  bool nmi_blocked = false; // from NMI delivery until the next IRET
+  unsigned code_mode = 0;   // 0 = 16-bit, 1 = 32-bit, 2 = 64-bit code segment
+  unsigned stack_mode = 0;  // stack pointer width: 0 = SP, 1 = ESP, 2 = RSP
+  uint64_t mem_generation = 0;
+  // Bumped whenever a chained block link may have gone stale: mode, CPL or
+  // CS changes (update_mode) and every TLB flush or INVLPG.
+  uint64_t chain_epoch = 1;
+  uint64_t ud_count = 0;    // #UD raised for undecodable/unimplemented instructions
+  bool triple_fault_resets = false;
+
+  // ---------------- registers ----------------
+  // 8-bit register operands are stored as byte offsets into the register file
+  // (AL = 0, AH = 1, CL = 8, ..., SPL = 32, R15B = 120).
+  template <class T> T reg(unsigned r) const {
+    if constexpr (sizeof(T) == 1) return reinterpret_cast<const uint8_t*>(s.gpr)[r];
+    else return static_cast<T>(s.gpr[r]);
+  }
+  template <class T> void set_reg(unsigned r, T v) {
+    if constexpr (sizeof(T) == 1) reinterpret_cast<uint8_t*>(s.gpr)[r] = v;
+    else if constexpr (sizeof(T) == 2) s.gpr[r] = (s.gpr[r] & ~0xFFFFull) | v;
+    else s.gpr[r] = v;  // 32-bit writes zero-extend (SDM Vol. 1 3.4.1.1)
+  }
+  bool long_mode() const { return s.efer & EFER_LMA; }
+  bool mode64() const { return code_mode == 2; }
+  bool real_mode() const { return !(s.cr0 & CR0_PE); }
+  bool v86() const { return s.rflags & VM; }
+  bool protected_mode() const { return (s.cr0 & CR0_PE) && !v86(); }
+
+  // ---------------- flags ----------------
+  void set_lazy(FlagOp op, unsigned size, uint64_t res, uint64_t dst, uint64_t src, uint8_t aux = 0) {
+    s.lazy.op = op;
+    s.lazy.size = static_cast<uint8_t>(size);
+    s.lazy.res = res;
+    s.lazy.dst = dst;
+    s.lazy.src = src;
+    s.lazy.aux = aux;
+  }
+  bool cf() const;
+  bool zf() const { return s.lazy.op == FlagOp::None ? (s.rflags & ZF) : s.lazy.res == 0; }
+  bool sf() const {
+    return s.lazy.op == FlagOp::None ? (s.rflags & SF) : (s.lazy.res >> ((8u << s.lazy.size) - 1)) & 1;
+  }
+  bool of() const;
+  bool pf() const;
+  bool af() const;
+  bool cond(unsigned cc) const;  // Jcc/SETcc/CMOVcc condition 0..15
+  // Folds the lazy record into rflags (after this, lazy.op == None).
+  void materialize_flags();
+  uint64_t rflags() { materialize_flags(); return s.rflags; }
+  // Sets the arithmetic flags in `mask` to `values` (eager flag producers:
+  // shifts, multiplies, BCD, bit tests).
+  void set_flags(uint64_t mask, uint64_t values) {
+    if (mask == kArithFlags) s.lazy.op = FlagOp::None;  // all six replaced: nothing to fold
+    else materialize_flags();
+    s.rflags = (s.rflags & ~mask) | (values & mask);
+  }
+  // Writes RFLAGS as POPF/IRET do; `mask` names the bits that may change.
+  void write_rflags(uint64_t value, uint64_t mask);
+
+  // ---------------- faults ----------------
+  [[noreturn]] void raise(uint8_t vector) { throw GuestFault{vector, false, 0}; }
+  [[noreturn]] void raise(uint8_t vector, uint32_t error) { throw GuestFault{vector, true, error}; }
+  [[noreturn]] void gp(uint32_t error = 0) { raise(kGP, error); }
+  [[noreturn]] void ud() { raise(kUD); }
+
+  // ---------------- memory ----------------
+  static constexpr uint64_t kAddrMask[3] = {0xFFFF, 0xFFFFFFFF, ~0ull};
+  uint64_t ea(const Insn& i) const {
+    uint64_t a = static_cast<uint64_t>(i.disp) + s.gpr[i.base] + (s.gpr[i.index] << i.scale);
+    if (i.flags & kInsnRipRel) a += next_rip;
+    return a & kAddrMask[i.asize];
+  }
+  // Offset -> linear with the segment's limit/type checks (#GP, or #SS for SS).
+  uint64_t linear(unsigned seg, uint64_t off, unsigned size, bool write) {
+    const SegmentCheck& c = segchk[seg];
+    if (__builtin_expect(c.flat, 1)) return c.base + off;
+    return linear_checked(seg, off, size, write);
+  }
+  uint64_t linear_checked(unsigned seg, uint64_t off, unsigned size, bool write);
+  bool user() const { return s.cpl == 3; }
+
+  template <class T> T read_lin(uint64_t lin) {
+    if (uint8_t* p = tlb.lookup(lin, sizeof(T), AccessKind::Read, user())) {
+      T v;
+      std::memcpy(&v, p, sizeof v);
+      return v;
+    }
+    return static_cast<T>(read_slow(lin, sizeof(T), user()));
+  }
+  template <class T> void write_lin(uint64_t lin, T v) {
+    if (uint8_t* p = tlb.lookup(lin, sizeof(T), AccessKind::Write, user())) {
+      std::memcpy(p, &v, sizeof v);
+      return;
+    }
+    write_slow(lin, sizeof(T), v, user());
+  }
+  template <class T> T read(unsigned seg, uint64_t off) { return read_lin<T>(linear(seg, off, sizeof(T), false)); }
+  template <class T> void write(unsigned seg, uint64_t off, T v) { write_lin<T>(linear(seg, off, sizeof(T), true), v); }
+  template <class T> T mem_read(const Insn& i) { return read<T>(i.seg, ea(i)); }
+  template <class T> void mem_write(const Insn& i, T v) { write<T>(i.seg, ea(i), v); }
+  // Read-modify-write: the write permission is checked before anything is
+  // read, so a faulting RMW changes nothing.
+  template <class T, class F> void mem_rmw(const Insn& i, F f) {
+    uint64_t lin = linear(i.seg, ea(i), sizeof(T), true);
+    if (uint8_t* p = tlb.lookup(lin, sizeof(T), AccessKind::Write, user())) {
+      T v;
+      std::memcpy(&v, p, sizeof v);
+      v = f(v);
+      std::memcpy(p, &v, sizeof v);
+      return;
+    }
+    probe_write(lin, sizeof(T), user());
+    T v = static_cast<T>(read_slow(lin, sizeof(T), user()));
+    write_slow(lin, sizeof(T), static_cast<T>(f(v)), user());
+  }
+  // Supervisor-privileged (implicit) accesses: descriptor tables, TSS, IDT.
+  template <class T> T read_sys(uint64_t lin) { return static_cast<T>(read_slow(lin, sizeof(T), false)); }
+  template <class T> void write_sys(uint64_t lin, T v) { write_slow(lin, sizeof(T), v, false); }
+
+  uint64_t read_slow(uint64_t lin, unsigned size, bool user);
+  void write_slow(uint64_t lin, unsigned size, uint64_t v, bool user);
+  void probe_write(uint64_t lin, unsigned size, bool user);  // faults like a write would
+  // Linear -> physical for one byte; raises #PF (or #GP for non-canonical).
+  // Returns the physical address (A20 applied) and fills the TLB.
+  uint64_t translate(uint64_t lin, AccessKind kind, bool user, PhysicalMemory::Page* host = nullptr);
+  PagingControl paging_control() const;
+
+  // ---------------- stack ----------------
+  uint64_t sp_mask() const { return kAddrMask[stack_mode]; }
+  uint64_t rsp() const { return s.gpr[RSP] & sp_mask(); }
+  void set_rsp(uint64_t v) {
+    uint64_t m = sp_mask();
+    s.gpr[RSP] = stack_mode == 2 ? v : stack_mode == 1 ? (v & m) : (s.gpr[RSP] & ~m) | (v & m);
+  }
+  template <class T> void push(T v) {
+    uint64_t sp = (s.gpr[RSP] - sizeof(T)) & sp_mask();
+    write<T>(SS, sp, v);
+    set_rsp(sp);
+  }
+  template <class T> T pop() {
+    T v = read<T>(SS, rsp());
+    set_rsp(rsp() + sizeof(T));
+    return v;
+  }
+  template <class T> T peek(unsigned offset = 0) { return read<T>(SS, (s.gpr[RSP] + offset) & sp_mask()); }
+
+  // ---------------- segments & modes (segment.cpp) ----------------
+  void update_segment_checks(unsigned seg);
+  void update_mode();  // after CR0/EFER/CS changes: code/stack mode, all checks
+  void load_segment_real(unsigned seg, uint16_t sel);
+  // Loads a data/stack segment register from a selector with the protected
+  // mode checks (SDM Vol. 3A 5.4-5.6); also used for MOV/POP/LDS....
+  void load_segment(unsigned seg, uint16_t sel);
+  struct Descriptor {
+    uint32_t lo = 0, hi = 0;
+    uint32_t hi2 = 0;  // bits 64-95 of a 16-byte system descriptor
+    uint64_t base() const { return (lo >> 16) | ((hi & 0xFF) << 16) | (hi & 0xFF000000u); }
+    uint32_t limit() const {
+      uint32_t l = (lo & 0xFFFF) | (hi & 0xF0000);
+      return (hi & 0x800000) ? (l << 12) | 0xFFF : l;
+    }
+    uint16_t attr() const { return ((hi >> 8) & 0xFF) | (((hi >> 20) & 0xF) << 12); }
+    unsigned dpl() const { return (hi >> 13) & 3; }
+    bool present() const { return hi & 0x8000; }
+    bool s() const { return hi & 0x1000; }
+    bool l() const { return hi & 0x200000; }
+    unsigned type() const { return (hi >> 8) & 0xF; }
+  };
+  // Reads the descriptor for `sel` (GDT or LDT); false if beyond the table limit.
+  bool read_descriptor(uint16_t sel, Descriptor& d, bool wide = false);
+  void set_accessed(uint16_t sel, Descriptor& d);
+  Segment segment_from(uint16_t sel, const Descriptor& d) const;
+  void set_segment(unsigned seg, const Segment& sc);
+  // Far transfers (control.cpp uses these; SDM Vol. 2 JMP/CALL/RET/IRET).
+  void far_jump(uint16_t sel, uint64_t offset, unsigned osize);
+  void far_call(uint16_t sel, uint64_t offset, unsigned osize);
+  void far_return(unsigned osize, uint16_t pop_bytes);
+  void iret(unsigned osize);
+  void load_cs_checked_for_return(uint16_t sel, const Descriptor& d, unsigned rpl);
+  // Hardware task switch to the TSS `sel` (descriptor `d`), task.cpp.
+  // `return_rip` is saved as the outgoing task's EIP.
+  enum class TaskSwitchReason { Jmp, Call, Interrupt, Iret };
+  void task_switch(uint16_t sel, Descriptor d, TaskSwitchReason reason, uint64_t return_rip, bool has_error = false,
+                   uint32_t error = 0);
+  // Task gate / TSS descriptor as the target of JMP/CALL/INT.
+  void task_gate_or_tss(uint16_t sel, const Descriptor& d, TaskSwitchReason reason, uint64_t return_rip,
+                        bool has_error = false, uint32_t error = 0);
+
+  // ---------------- interrupts (interrupts.cpp) ----------------
+  // Delivers an interrupt or exception through the IVT/IDT. `soft` is INT n
+  // (privilege-checked against the gate DPL, RIP after the instruction).
+  void deliver(uint8_t vector, bool has_error, uint32_t error, bool soft, uint64_t return_rip);
+  void deliver_fault(const GuestFault& f);  // with #DF / triple-fault rules
+  void triple_fault(const char* why);
+  bool service_interrupts();  // NMI/INTR between blocks; true if one was taken
+  unsigned fault_nesting = 0;
+  uint8_t first_fault = 0xFF;
+
+  // ---------------- system (system.cpp) ----------------
+  void write_cr0(uint64_t v);
+  void write_cr3(uint64_t v);
+  void write_cr4(uint64_t v);
+  void write_efer(uint64_t v);
+  bool read_msr(uint32_t idx, uint64_t& v);
+  bool write_msr(uint32_t idx, uint64_t v);
+  uint64_t tsc() const { return time_base_ns + retired + s.tsc_offset; }
+  void cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4]) const;
+  // I/O permission (SDM Vol. 1 18.5): #GP unless CPL <= IOPL or the TSS bitmap allows.
+  void check_io(uint16_t port, unsigned size);
+
+  // ---------------- execution ----------------
+  void reset();
+  uint64_t run(uint64_t budget);
+  void run_one_debug(const Insn& insn, uint64_t lin);
+  void code_page_written(uint64_t page_paddr) override;
+  const Block* running_block = nullptr;
+  Block scratch_;  // reused for blocks that are not cached
+};
+
+}  // namespace pc64
+
+#include "cpu/lazy_flags.h"

@@ -1,0 +1,84 @@
+// Decoding: Zydis 4 turns guest bytes into a Decoded view; the instruction
+// table (insn_table.def) maps each mnemonic to a builder that picks the
+// handler for the operand form and size and fills the Insn record. Only the
+// decoder and builders see Zydis; handlers see Insn.
+#pragma once
+#include <Zydis/Zydis.h>
+
+#include <cstdint>
+
+#include "cpu/cpu_state.h"
+#include "cpu/insn.h"
+
+namespace pc64 {
+
+struct Decoded {
+  ZydisDecodedInstruction zi;
+  ZydisDecodedOperand op[ZYDIS_MAX_OPERAND_COUNT];
+  unsigned nvis() const { return zi.operand_count_visible; }
+  bool is_reg(unsigned k) const { return k < nvis() && op[k].type == ZYDIS_OPERAND_TYPE_REGISTER; }
+  bool is_mem(unsigned k) const { return k < nvis() && op[k].type == ZYDIS_OPERAND_TYPE_MEMORY; }
+  bool is_imm(unsigned k) const { return k < nvis() && op[k].type == ZYDIS_OPERAND_TYPE_IMMEDIATE; }
+  // log2 of the operand size in bytes (0..3) from Zydis' effective operand width.
+  unsigned osize() const;
+  unsigned op_size(unsigned k) const;  // log2 bytes of operand k
+};
+
+// Operand shapes a builder distinguishes (visible operands 0 and 1).
+enum class Form : uint8_t { None, R, M, I, RR, RM, MR, RI, MI, Other };
+Form form_of(const Decoded& d);
+
+// Register code for Insn::r0/r1: GPR number, or the byte offset into the
+// register file for an 8-bit register (see Core::reg).
+uint8_t gpr_code(ZydisRegister r);
+uint8_t seg_code(ZydisRegister r);  // ES..GS -> 0..5
+// Fills Insn memory fields from operand k (must be a memory operand).
+void set_mem(Insn& i, const Decoded& d, unsigned k);
+// Segment for string instructions' DS-relative operand (override or DS).
+uint8_t string_segment(const Decoded& d);
+// Fills r0/r1/mem/imm from the visible operands in order.
+void set_operands(Insn& i, const Decoded& d);
+
+// A builder returns false when the form is not implemented (#UD).
+using Builder = bool (*)(Insn&, const Decoded&, unsigned param);
+
+// Picks H::fn<T> for a size (log2 bytes).
+template <class H> Handler by_size(unsigned size) {
+  switch (size) {
+    case 0: return &H::template fn<uint8_t>;
+    case 1: return &H::template fn<uint16_t>;
+    case 2: return &H::template fn<uint32_t>;
+    default: return &H::template fn<uint64_t>;
+  }
+}
+// Same, without the 8-bit form (instructions that have none).
+template <class H> Handler by_size_wide(unsigned size) {
+  switch (size) {
+    case 1: return &H::template fn<uint16_t>;
+    case 2: return &H::template fn<uint32_t>;
+    default: return &H::template fn<uint64_t>;
+  }
+}
+
+// Declarations of every builder named in insn_table.def.
+#define PC64_INSN(mnemonic, builder, param) bool builder(Insn&, const Decoded&, unsigned);
+#include "cpu/insn_table.def"
+#include "cpu/insn_table_fpu.def"
+#undef PC64_INSN
+
+}  // namespace pc64
+
+namespace pc64 {
+// MOV forms that are not plain data movement, built by their group files.
+bool build_mov_cr(Insn&, const Decoded&);    // system.cpp (MOV to/from CRn/DRn)
+bool build_mov_sreg(Insn&, const Decoded&);  // segment.cpp (MOV to/from Sreg)
+bool build_push_sreg(Insn&, const Decoded&, bool pop);  // segment.cpp
+bool build_far_branch(Insn&, const Decoded&, unsigned kind);  // control.cpp: 0 jmp, 1 call, 2 ret
+
+// Decodes one instruction in `mode` (0 = 16, 1 = 32, 2 = 64-bit code) into
+// `out`. Returns ZYAN_STATUS_SUCCESS, or Zydis' status; an instruction that
+// decodes but is not implemented gets the #UD handler and success.
+ZyanStatus decode_insn(unsigned mode, const uint8_t* bytes, size_t n, Insn& out);
+// Handler that raises #UD (undecodable / unimplemented instructions).
+void h_undefined(Core& c, const Insn& i);
+}  // namespace pc64

@@ -1,0 +1,243 @@
+// The dispatch loop: find (or build) the block at CS:RIP, run its records
+// (`handler(core, record)`), poll interrupts between blocks, and turn guest
+// faults thrown by handlers into exception delivery.
+#include <algorithm>
+
+#include "cpu/core.h"
+#include "cpu/decoder.h"
+#include "mem/log.h"
+
+namespace pc64 {
+
+namespace {
+constexpr unsigned kMaxBlockInsns = 64;
+}
+
+Core::Core(PhysicalMemory& m, PortIo& p) : mem(m), io(p) {
+  mem.set_code_write_listener(this);
+  reset();
+}
+
+Core::~Core() { mem.set_code_write_listener(nullptr); }
+
+// Builds the block starting at linear `lin` (host bytes at `host`, physical
+// `paddr`). `limit_bytes` bounds the code bytes by the CS limit. The block
+// stops at a block-ending instruction, at the page end, or before an
+// instruction that crosses the page (which then runs as its own block).
+static void decode_block(Core& c, Block& b, uint64_t lin, const uint8_t* host, uint64_t limit_bytes) {
+  b.insns.clear();
+  b.bytes = 0;
+  uint64_t page_left = PhysicalMemory::kPageSize - (lin & ~PhysicalMemory::kPageMask);
+  uint64_t avail = std::min(page_left, limit_bytes);
+  while (b.insns.size() < kMaxBlockInsns && b.bytes < avail) {
+    Insn insn;
+    size_t n = static_cast<size_t>(std::min<uint64_t>(avail - b.bytes, 15));
+    ZyanStatus st = decode_insn(c.code_mode, host + b.bytes, n, insn);
+    if (st == ZYDIS_STATUS_NO_MORE_DATA && n < 15) break;  // crosses the page or limit
+    if (!ZYAN_SUCCESS(st)) {
+      insn = Insn{};
+      insn.handler = &h_undefined;
+      insn.len = 1;
+      insn.flags = kInsnEndsBlock;
+      if (log_enabled(LogLevel::Debug)) {
+        char hex[64] = {};
+        for (size_t k = 0; k < std::min<size_t>(n, 15); ++k)
+          snprintf(hex + 3 * k, 4, "%02x ", host[b.bytes + k]);
+        PC64_LOG(LogLevel::Debug, "cpu", "undecodable instruction at linear %#llx: %s",
+                 static_cast<unsigned long long>(lin + b.bytes), hex);
+      }
+    } else if (insn.handler == &h_undefined && log_enabled(LogLevel::Debug)) {
+      char hex[64] = {};
+      for (size_t k = 0; k < insn.len; ++k) snprintf(hex + 3 * k, 4, "%02x ", host[b.bytes + k]);
+      PC64_LOG(LogLevel::Debug, "cpu", "unimplemented instruction at linear %#llx: %s",
+               static_cast<unsigned long long>(lin + b.bytes), hex);
+    }
+    b.insns.push_back(insn);
+    b.bytes += insn.len;
+    if (insn.flags & kInsnEndsBlock) break;
+  }
+}
+
+void Core::run_one_debug(const Insn& insn, uint64_t lin) {
+  // Instruction breakpoints are faults, checked before the instruction unless
+  // RF is set (which suppresses them for one instruction).
+  const uint64_t dr7 = s.dr[7];
+  if (!(s.rflags & RF)) {
+    for (unsigned n = 0; n < 4; ++n) {
+      bool enabled = (dr7 >> (2 * n)) & 3;
+      unsigned rw = (dr7 >> (16 + 4 * n)) & 3;
+      if (enabled && rw == 0 && s.dr[n] == lin) {
+        s.dr[6] = (s.dr[6] & ~0xFull) | (1u << n);
+        raise(kDB);
+      }
+    }
+  }
+  const bool single_step = s.rflags & TF;
+  block_first = &insn;
+  block_retired_base = retired;
+  next_rip = s.rip + insn.len;
+  insn.handler(*this, insn);
+  s.rip = next_rip;
+  ++retired;
+  s.rflags &= ~uint64_t(RF);
+  if (single_step && !halted) {
+    // A trap after the instruction: RIP already points past it.
+    s.dr[6] |= 0x4000;  // BS
+    deliver_fault(GuestFault{kDB, false, 0});
+  }
+}
+
+uint64_t Core::run(uint64_t budget) {
+  stop_requested = false;
+  retired = 0;
+  if (shutdown) return 0;
+  Block& scratch = scratch_;  // uncached blocks: page-crossing instructions, MMIO code, CS-limit tails
+  if (scratch.insns.capacity() < kMaxBlockInsns) scratch.insns.reserve(kMaxBlockInsns);
+  Block* prev = nullptr;  // the cached block that ran last, for chaining
+  uint64_t prev_cache_epoch = 0;
+  while (retired < budget && !stop_requested && !shutdown) {
+    const Insn* cur = nullptr;  // the record running, for the retired count on a fault
+    if (blocks.epoch() != prev_cache_epoch) prev = nullptr;  // it may have been dropped
+    blocks.release_retired();
+    running_block = nullptr;
+    try {
+      if (mem.generation() != mem_generation) {
+        tlb.flush_all();
+        ++chain_epoch;
+        mem_generation = mem.generation();
+      }
+      if (halted) {
+        if (!service_interrupts()) break;
+      } else if (irq_shadow) {
+        irq_shadow = 0;
+      } else if (intr || nmi_blocked) {
+        service_interrupts();
+      }
+      if (halted) break;
+
+      // ---- find the block at CS:RIP ----
+      uint64_t lin = segchk[CS].base + s.rip;
+      if (!mode64()) lin &= 0xFFFFFFFF;
+      uint64_t limit_bytes = ~0ull;
+      if (!mode64() && !segchk[CS].flat) {
+        if (s.rip > s.seg[CS].limit) gp(0);
+        limit_bytes = uint64_t(s.seg[CS].limit) - s.rip + 1;
+      }
+      // Chained successor: same RIP as last time and nothing changed since.
+      Block* b = nullptr;
+      if (prev) {
+        for (const Block::Link& l : prev->links)
+          if (l.rip == s.rip && l.core_epoch == chain_epoch && l.cache_epoch == blocks.epoch()) {
+            b = l.block;
+            break;
+          }
+      }
+      if (!b) {
+      const uint8_t* host = tlb.lookup(lin, 1, AccessKind::Execute, user());
+      uint64_t paddr = 0;
+      if (!host) {
+        PhysicalMemory::Page pg;
+        paddr = translate(lin, AccessKind::Execute, user(), &pg);
+        if (pg.read) host = pg.read + (paddr & ~PhysicalMemory::kPageMask);
+      }
+      if (host) {
+        uintptr_t key = BlockCache::make_key(host, code_mode);
+        b = blocks.find(key);
+        if (b && b->bytes > limit_bytes) b = nullptr;  // would run past the CS limit
+        if (!b) {
+          if (!paddr) paddr = translate(lin, AccessKind::Execute, user());
+          auto nb = std::make_unique<Block>();
+          decode_block(*this, *nb, lin, host, limit_bytes);
+          nb->key = key;
+          nb->page = paddr & PhysicalMemory::kPageMask;
+          nb->offset = static_cast<uint32_t>(paddr & ~PhysicalMemory::kPageMask);
+          if (nb->insns.empty() || nb->bytes > limit_bytes) {
+            b = nullptr;  // first instruction crosses the page or the limit
+          } else if (limit_bytes != ~0ull && nb->bytes == limit_bytes) {
+            scratch.insns.swap(nb->insns);  // truncated by the limit: do not cache
+            scratch.bytes = nb->bytes;
+            scratch.page = nb->page;
+            b = &scratch;
+          } else {
+            if (!blocks.page_has_blocks(nb->page)) {
+              mem.mark_code_page(nb->page);
+              tlb.invalidate_physical(nb->page);
+            }
+            b = blocks.insert(std::move(nb));
+          }
+        }
+      }
+      if (!b) {
+        // One instruction assembled byte-wise through the slow path (code
+        // crossing a page, in MMIO, or at the CS limit): not cached.
+        uint8_t buf[15];
+        size_t n = 0;
+        for (; n < 15 && n < limit_bytes; ++n) {
+          if (n && ((lin + n) & ~PhysicalMemory::kPageMask) == 0) {
+            // Only fault on the next page if the instruction really needs it.
+            Insn probe;
+            if (ZYAN_SUCCESS(decode_insn(code_mode, buf, n, probe))) break;
+          }
+          uint64_t pa = translate(lin + n, AccessKind::Execute, user());
+          buf[n] = static_cast<uint8_t>(mem.read(pa, 1));
+        }
+        scratch.insns.clear();
+        Insn insn;
+        ZyanStatus st = decode_insn(code_mode, buf, n, insn);
+        if (!ZYAN_SUCCESS(st)) {
+          if (n == limit_bytes) gp(0);  // runs past the CS limit
+          insn = Insn{};
+          insn.handler = &h_undefined;
+          insn.len = 1;
+        }
+        scratch.insns.push_back(insn);
+        scratch.bytes = insn.len;
+        scratch.page = ~0ull;
+        b = &scratch;
+      }
+      if (prev && b != &scratch) {
+        Block::Link& l = prev->links[prev->next_link];
+        prev->next_link ^= 1;
+        l = {s.rip, b, chain_epoch, blocks.epoch()};
+      }
+      }
+
+      // ---- run it ----
+      running_block = b;
+      exit_block = false;
+      const Insn* i = b->insns.data();
+      const Insn* end = i + std::min<uint64_t>(b->insns.size(), budget - retired);
+      if (__builtin_expect((s.rflags & (TF | RF)) || (s.dr[7] & 0xFF), 0)) {
+        // Debug path: one instruction at a time for TF single-step and
+        // DR0-DR3 instruction breakpoints (SDM Vol. 3A 17.3).
+        run_one_debug(*i, lin);
+        prev = nullptr;
+        continue;
+      }
+      // `retired` is brought up to date after the block (handlers that need
+      // it exactly, RDTSC and the TSC MSR, call sync_retired()).
+      block_first = i;
+      block_retired_base = retired;
+      for (cur = i; cur != end; ++cur) {
+        next_rip = s.rip + cur->len;
+        cur->handler(*this, *cur);
+        s.rip = next_rip;
+        if (exit_block) {
+          ++cur;
+          break;
+        }
+      }
+      retired = block_retired_base + static_cast<uint64_t>(cur - block_first);
+      prev = b == &scratch ? nullptr : b;
+      prev_cache_epoch = blocks.epoch();
+    } catch (const GuestFault& f) {
+      if (cur) retired = block_retired_base + static_cast<uint64_t>(cur - block_first);
+      prev = nullptr;
+      deliver_fault(f);
+    }
+  }
+  running_block = nullptr;
+  return retired;
+}
+
+}  // namespace pc64

@@ -1,0 +1,113 @@
+// Guest memory access slow paths: segment limit/type checks, page walks, TLB
+// fills, MMIO/ROM access and page-crossing accesses. The fast paths (flat
+// segment + TLB hit) are inline in core.h.
+#include "cpu/core.h"
+
+namespace pc64 {
+
+uint64_t Core::linear_checked(unsigned seg, uint64_t off, unsigned size, bool write) {
+  const SegmentCheck& c = segchk[seg];
+  // SDM Vol. 3A 5.3: an access must lie in [lo, hi]; type checks 5.4-5.5.
+  bool ok = write ? c.writable : c.readable;
+  if (!ok || off < c.lo || off + size - 1 > c.hi || off + size - 1 < off) {
+    if (seg == SS) raise(kSS, 0);
+    gp(0);
+  }
+  uint64_t lin = c.base + off;
+  return mode64() ? lin : (lin & 0xFFFFFFFF);
+}
+
+PagingControl Core::paging_control() const {
+  PagingControl pc;
+  pc.cr0 = s.cr0;
+  pc.cr3 = s.cr3;
+  pc.cr4 = s.cr4;
+  pc.efer = s.efer;
+  pc.ac = s.rflags & AC;
+  return pc;
+}
+
+uint64_t Core::translate(uint64_t lin, AccessKind kind, bool user_access, PhysicalMemory::Page* host) {
+  WalkResult w;
+  if (s.cr0 & CR0_PG) {
+    if (long_mode() && !is_canonical48(lin)) gp(0);
+    w = walk_page_tables(mem, paging_control(), lin, kind, user_access, true);
+    if (!w.ok) {
+      s.cr2 = lin;
+      raise(kPF, w.error_code);
+    }
+  } else {
+    w.ok = true;
+    w.paddr = lin & 0xFFFFFFFF;
+    w.writable = w.user = w.executable = true;
+    w.dirty = true;
+  }
+  uint64_t paddr = w.paddr & mem.a20_mask();
+  PhysicalMemory::Page pg = mem.page(paddr & PhysicalMemory::kPageMask);
+  if (pg.read || pg.write) tlb.fill(lin, w, pg, user_access, s.cr0 & CR0_WP);
+  if (host) *host = pg;
+  return paddr;
+}
+
+uint64_t Core::read_slow(uint64_t lin, unsigned size, bool user_access) {
+  if (((lin ^ (lin + size - 1)) & PhysicalMemory::kPageMask) != 0) {
+    // Crosses a page: both pages translate (and may fault) before the value
+    // is assembled byte by byte.
+    uint64_t v = 0;
+    for (unsigned k = 0; k < size; ++k) v |= read_slow(lin + k, 1, user_access) << (8 * k);
+    return v;
+  }
+  PhysicalMemory::Page pg;
+  uint64_t paddr = translate(lin, AccessKind::Read, user_access, &pg);
+  if (pg.read) {
+    uint64_t v = 0;
+    std::memcpy(&v, pg.read + (paddr & ~PhysicalMemory::kPageMask), size);
+    return v;
+  }
+  return mem.read(paddr, size);
+}
+
+void Core::probe_write(uint64_t lin, unsigned size, bool user_access) {
+  translate(lin, AccessKind::Write, user_access);
+  if (((lin ^ (lin + size - 1)) & PhysicalMemory::kPageMask) != 0)
+    translate(lin + size - 1, AccessKind::Write, user_access);
+}
+
+void Core::write_slow(uint64_t lin, unsigned size, uint64_t v, bool user_access) {
+  uint64_t last = lin + size - 1;
+  if (((lin ^ last) & PhysicalMemory::kPageMask) != 0) {
+    // Translate both pages before writing either (no partial write on #PF).
+    uint64_t p0 = translate(lin, AccessKind::Write, user_access);
+    uint64_t p1 = translate(last & PhysicalMemory::kPageMask, AccessKind::Write, user_access);
+    unsigned first = static_cast<unsigned>(PhysicalMemory::kPageSize - (lin & ~PhysicalMemory::kPageMask));
+    for (unsigned k = 0; k < size; ++k) {
+      uint64_t pa = k < first ? p0 + k : p1 + (k - first);
+      mem.write(pa, 1, (v >> (8 * k)) & 0xFF);
+    }
+    return;
+  }
+  PhysicalMemory::Page pg;
+  uint64_t paddr = translate(lin, AccessKind::Write, user_access, &pg);
+  if (pg.write) {
+    std::memcpy(pg.write + (paddr & ~PhysicalMemory::kPageMask), &v, size);
+    return;
+  }
+  // A RAM page holding decoded code: a store that misses the decoded bytes
+  // goes straight to RAM and keeps the blocks.
+  if (pg.read && pg.read == mem.ram_pointer(paddr & PhysicalMemory::kPageMask) && !blocks.overlaps_code(paddr, size)) {
+    std::memcpy(pg.read + (paddr & ~PhysicalMemory::kPageMask), &v, size);
+    return;
+  }
+  mem.write(paddr, size, v);  // MMIO, ROM (dropped), or code bytes (notifies us)
+}
+
+void Core::code_page_written(uint64_t page_paddr) {
+  // A write hit a page we decoded code from: drop its blocks. If the running
+  // block is among them, stop it after this instruction so the next one is
+  // fetched and decoded again from the new bytes.
+  if (running_block && running_block->page == page_paddr) exit_block = true;
+  blocks.invalidate_page(page_paddr);
+  mem.clear_code_page(page_paddr);
+}
+
+}  // namespace pc64

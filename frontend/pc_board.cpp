@@ -1,0 +1,64 @@
+#include "frontend/pc_board.h"
+
+namespace pc64 {
+
+namespace {
+template <class T, class... Args>
+T* make(const std::function<void(std::unique_ptr<Device>)>& own, Args&&... args) {
+  auto d = std::make_unique<T>(std::forward<Args>(args)...);
+  T* raw = d.get();
+  own(std::move(d));
+  return raw;
+}
+}  // namespace
+
+PcBoard::PcBoard(const MachineConfig& config, PhysicalMemory& mem, PortBus& ports, VirtualClock& clock, BoardHooks hooks,
+                 const std::function<void(std::unique_ptr<Device>)>& own) {
+  // Interrupt controllers first: everything else raises lines into them.
+  pic = make<Pic8259>(own, ports);
+  pic_adapter_ = std::make_unique<LegacyPicAdapter<Pic8259>>(*pic);
+  lapic = make<LocalApic>(own, mem, clock);
+  ioapic = make<IoApic>(own, mem, lapic);  // after the LAPIC: it listens for EOIs
+  router = make<InterruptRouter>(own, *pic_adapter_, *ioapic, *lapic);
+
+  // PCI: 00.0 host bridge, 01.0 ISA bridge, 01.3 power management.
+  pci = make<PciBus>(own, ports, mem, router, InterruptRouter::kPirqBase);
+  host_bridge = make<I440fx>(own, *pci, mem);
+  InterruptRouter* r = router;
+  isa_bridge = make<Piix3Isa>(
+      own, *pci, [r](unsigned pirq, int irq) { r->set_pirq_route(pirq, irq); },
+      [reset = hooks.reset](bool) { reset(); });
+  pm = make<AcpiPm>(own, *pci, ports, clock, IrqLine(router, AcpiPm::kSciIrq), hooks.power_off);
+
+  // The ISA devices on their classic ports and IRQs.
+  pit = make<Pit8254>(own, ports, clock, IrqLine(router, 0));
+  rtc = make<RtcCmos>(own, ports, clock, IrqLine(router, 8), config.rtc_start_time);
+  rtc->set_memory_sizes(mem.ram_below_4g(), mem.ram_above_4g());
+  rtc->set_cpu_count(1);
+  kbc = make<I8042>(own, ports, IrqLine(router, 1), IrqLine(router, 12), [&mem](bool on) { mem.set_a20(on); },
+                    hooks.reset);
+  port92 = make<Port92>(own, ports, [&mem](bool on) { mem.set_a20(on); }, hooks.reset);
+
+  switch (config.serial) {
+    case SerialMode::Stdio: serial_out = std::make_unique<StdioCharBackend>(); break;
+    case SerialMode::File: serial_out = std::make_unique<FileCharBackend>(config.serial_path); break;
+    case SerialMode::None: serial_out = std::make_unique<NullCharBackend>(); break;
+  }
+  com1 = make<Uart16550>(own, ports, clock, 0x3F8, IrqLine(router, 4), serial_out.get());
+  com2 = make<Uart16550>(own, ports, clock, 0x2F8, IrqLine(router, 3), nullptr);
+  if (!config.debugcon_path.empty()) debugcon_out = std::make_unique<FileCharBackend>(config.debugcon_path);
+  debug_ports = make<DebugPorts>(own, ports, debugcon_out.get());
+
+  fw_cfg = make<FwCfg>(own, ports, mem);
+}
+
+void PcBoard::configure_for_direct_boot() {
+  // PMBA = 0x600 with the I/O space enabled, as SeaBIOS's piix4_pm_setup does.
+  pci->config_write(kSlotPiix, kFnPm, AcpiPm::kPmba, 4, 0x600 | 1);
+  pci->config_write(kSlotPiix, kFnPm, AcpiPm::kPmregmisc, 1, 1);
+  // PAM: 0xC0000-0xFFFFF read/write to RAM (PAM0 has only its high nibble).
+  for (uint8_t reg = 0x59; reg <= 0x5F; ++reg)
+    pci->config_write(kSlotHostBridge, 0, reg, 1, reg == 0x59 ? 0x30 : 0x33);
+}
+
+}  // namespace pc64

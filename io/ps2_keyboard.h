@@ -1,0 +1,55 @@
+// An IBM MF2 keyboard on the i8042's first PS/2 port: the command set of the
+// IBM PS/2 Technical Reference (reset/BAT, echo, identify AB 83, LEDs,
+// typematic rate/delay, scan code sets 1/2/3, enable/disable, defaults,
+// resend) and make/break codes in the selected set. Keys come from the
+// frontend as set-2 make codes, 0xE0xx for extended keys.
+//
+// Typematic repeat is not generated here: the host keyboard already repeats
+// and the frontend forwards each repeat as another key-down. The rate and
+// delay the guest sets are kept (typematic()).
+#pragma once
+#include <cstdint>
+
+#include "io/ps2_device.h"
+
+namespace pc64 {
+
+class Ps2Keyboard final : public Ps2Device {
+ public:
+  // Keys whose codes are not a plain make code.
+  static constexpr uint16_t kPrintScreen = 0xE07C;  // E0 12 E0 7C in set 2
+  static constexpr uint16_t kPause = 0xE114;        // E1 14 77 E1 F0 14 F0 77, make only
+  static constexpr uint8_t kDefaultTypematic = 0x2B;  // 10.9 characters/s after 500 ms
+
+  Ps2Keyboard() { reset(); }
+
+  void write(uint8_t v) override;
+  void reset() override;
+  void serialize(StateSerializer& s) override;
+
+  // A key went down (or up). `code` is its set-2 make code, 0xE0xx for the
+  // E0-prefixed keys, or kPrintScreen / kPause.
+  void key(uint16_t code, bool down);
+
+  unsigned scan_code_set() const { return scan_set_; }
+  bool scanning() const { return scanning_; }
+  uint8_t leds() const { return leds_; }  // bit 0 Scroll, 1 Num, 2 Caps Lock
+  uint8_t typematic() const { return typematic_; }
+
+  // The i8042's translation of one set-2 byte to set 1 (break prefix F0 is
+  // handled by the caller: the next byte gets bit 7). Bytes 0x80 and above
+  // pass through, except the two codes above 0x7F that are keys.
+  static uint8_t set2_to_set1(uint8_t v);
+
+ private:
+  void set_defaults();
+  void send_set2_sequence(const uint8_t* seq, size_t n);
+
+  uint8_t scan_set_ = 2;
+  bool scanning_ = true;
+  uint8_t leds_ = 0;
+  uint8_t typematic_ = kDefaultTypematic;
+  uint8_t pending_cmd_ = 0;  // a command waiting for its parameter byte
+};
+
+}  // namespace pc64

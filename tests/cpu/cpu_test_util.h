@@ -1,0 +1,96 @@
+// Helpers for CPU tests: a small machine (RAM + recording port bus), nasm
+// assembly at test time, and running a snippet in a chosen mode.
+#pragma once
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "cpu/core.h"
+#include "cpu/cpu.h"
+#include "mem/physical_memory.h"
+
+namespace pc64::test {
+
+// Port space for tests: port 0xE9 collects bytes (debug console), port 0xF4
+// collects 32-bit result words, other ports read as all-ones.
+struct TestPorts : PortIo {
+  std::string console;
+  std::vector<uint32_t> results;
+  std::map<uint16_t, uint32_t> last_write;
+  uint32_t port_read(uint16_t port, unsigned size) override {
+    (void)port;
+    return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
+  }
+  void port_write(uint16_t port, unsigned size, uint32_t value) override {
+    (void)size;
+    last_write[port] = value;
+    if (port == 0xE9) console.push_back(static_cast<char>(value));
+    if (port == 0xF4) results.push_back(value);
+  }
+};
+
+// Assembles `source` with nasm (flat binary) and returns the bytes.
+inline std::vector<uint8_t> assemble(const std::string& source) {
+  char dir[] = "/tmp/pc64-nasm-XXXXXX";
+  if (!mkdtemp(dir)) throw std::runtime_error("mkdtemp failed");
+  std::string src = std::string(dir) + "/t.asm", out = std::string(dir) + "/t.bin",
+              log = std::string(dir) + "/t.log";
+  {
+    std::ofstream f(src);
+    f << source;
+  }
+  std::string cmd = "nasm -f bin -o " + out + " " + src + " 2>" + log;
+  int rc = std::system(cmd.c_str());
+  std::ifstream lf(log);
+  std::string errors((std::istreambuf_iterator<char>(lf)), std::istreambuf_iterator<char>());
+  std::ifstream bf(out, std::ios::binary);
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(bf)), std::istreambuf_iterator<char>());
+  std::system((std::string("rm -rf ") + dir).c_str());
+  if (rc != 0) throw std::runtime_error("nasm failed: " + errors);
+  return bytes;
+}
+
+inline std::vector<uint8_t> assemble_file(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw std::runtime_error("cannot open " + path);
+  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  return assemble(s);
+}
+
+struct Machine {
+  PhysicalMemory mem;
+  TestPorts ports;
+  Cpu cpu;
+  explicit Machine(uint64_t ram = 32ull << 20) : mem(ram), cpu(mem, ports) {}
+  CpuState& s() { return cpu.state(); }
+  void load(uint64_t paddr, const std::vector<uint8_t>& bytes) { mem.write_bytes(paddr, bytes.data(), bytes.size()); }
+  // Real mode, CS:IP = 0:entry, SS:SP = 0:0x7000.
+  void real_mode(uint64_t entry) {
+    cpu.reset();
+    auto& st = s();
+    st.seg[CS].selector = 0;
+    st.seg[CS].base = 0;
+    st.rip = entry;
+    st.gpr[RSP] = 0x7000;
+    cpu.state_changed();
+  }
+  // Flat 64-bit mode with identity paging of the first 16 MiB (tables at 1 MiB).
+  void long_mode(uint64_t entry) {
+    cpu.reset();
+    cpu.enter_long_mode_identity(0x100000, 16ull << 20);
+    s().rip = entry;
+    s().gpr[RSP] = 0x80000;
+  }
+  uint64_t run(uint64_t budget = 1000000) { return cpu.run(budget); }
+  uint64_t& reg(unsigned r) { return s().gpr[r]; }
+  uint64_t flags() { return cpu.core().rflags(); }
+};
+
+}  // namespace pc64::test
