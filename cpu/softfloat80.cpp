@@ -814,13 +814,13 @@ uint64_t arith(Op op, uint64_t a, uint64_t b, bool dbl, Env& e) {
     default:  // kDiv
       if (ca == Class::Inf && cb == Class::Inf) return invalid();
       if (ca == Class::Zero && cb == Class::Zero) return invalid();
-      if (den) e.flags |= MXCSR_DE;
-      if (ca == Class::Inf) return inf(sa != sb, dbl);
-      if (cb == Class::Inf) return signed_zero(sa != sb, dbl);
-      if (cb == Class::Zero) {
+      if (cb == Class::Zero && ca != Class::Inf) {  // ZE without the dividend's DE (measured)
         e.flags |= MXCSR_ZE;
         return inf(sa != sb, dbl);
       }
+      if (den) e.flags |= MXCSR_DE;
+      if (ca == Class::Inf) return inf(sa != sb, dbl);
+      if (cb == Class::Inf) return signed_zero(sa != sb, dbl);
       break;
   }
   if (den) e.flags |= MXCSR_DE;

@@ -3,16 +3,18 @@
 // DPPS/DPPD. On x86-64 hosts each runs as the same host instruction under the
 // guest's MXCSR (rounding, FTZ, DAZ), so results, NaN propagation and
 // exception flags are the hardware's by construction (DESIGN; issue 5).
+// Elsewhere the portable path (sse_soft.h) stands in for the subset it covers.
 #include <array>
 #include <utility>
 
 #include "cpu/sse_common.h"
+#include "cpu/sse_soft.h"
 
 namespace pc64 {
 
-#if PC64_HOST_SSE
-
 namespace {
+
+#if PC64_HOST_SSE
 
 PC64_HOST2(addps, "addps") PC64_HOST2(addpd, "addpd") PC64_HOST2(addss, "addss") PC64_HOST2(addsd, "addsd")
 PC64_HOST2(subps, "subps") PC64_HOST2(subpd, "subpd") PC64_HOST2(subss, "subss") PC64_HOST2(subsd, "subsd")
@@ -49,6 +51,33 @@ template <bool Double, bool Unordered> void op_comis(Core& c, Xmm& d, const Xmm&
   c.set_flags(kArithFlags, (zf ? ZF : 0) | (pf ? PF : 0) | (cf ? CF : 0));
 }
 
+#else
+// The portable path (sse_soft.h) under the same names; the forms it does not
+// cover yet are left out of the builder below.
+using sf80::sse::Op;
+#define PC64_SOFT2(fn, ...) \
+  inline uint32_t fn(Xmm& d, const Xmm& s, uint32_t mx) { return sse_soft::__VA_ARGS__(d, s, mx); }
+PC64_SOFT2(addps, arith<Op::kAdd, false, false>) PC64_SOFT2(addpd, arith<Op::kAdd, true, false>)
+PC64_SOFT2(addss, arith<Op::kAdd, false, true>) PC64_SOFT2(addsd, arith<Op::kAdd, true, true>)
+PC64_SOFT2(subps, arith<Op::kSub, false, false>) PC64_SOFT2(subpd, arith<Op::kSub, true, false>)
+PC64_SOFT2(subss, arith<Op::kSub, false, true>) PC64_SOFT2(subsd, arith<Op::kSub, true, true>)
+PC64_SOFT2(mulps, arith<Op::kMul, false, false>) PC64_SOFT2(mulpd, arith<Op::kMul, true, false>)
+PC64_SOFT2(mulss, arith<Op::kMul, false, true>) PC64_SOFT2(mulsd, arith<Op::kMul, true, true>)
+PC64_SOFT2(divps, arith<Op::kDiv, false, false>) PC64_SOFT2(divpd, arith<Op::kDiv, true, false>)
+PC64_SOFT2(divss, arith<Op::kDiv, false, true>) PC64_SOFT2(divsd, arith<Op::kDiv, true, true>)
+PC64_SOFT2(minps, arith<Op::kMin, false, false>) PC64_SOFT2(minpd, arith<Op::kMin, true, false>)
+PC64_SOFT2(minss, arith<Op::kMin, false, true>) PC64_SOFT2(minsd, arith<Op::kMin, true, true>)
+PC64_SOFT2(maxps, arith<Op::kMax, false, false>) PC64_SOFT2(maxpd, arith<Op::kMax, true, false>)
+PC64_SOFT2(maxss, arith<Op::kMax, false, true>) PC64_SOFT2(maxsd, arith<Op::kMax, true, true>)
+PC64_SOFT2(sqrtps, sqrt<false, false>) PC64_SOFT2(sqrtpd, sqrt<true, false>)
+PC64_SOFT2(sqrtss, sqrt<false, true>) PC64_SOFT2(sqrtsd, sqrt<true, true>)
+#undef PC64_SOFT2
+template <int I> uint32_t cmpps(Xmm& d, const Xmm& s, uint32_t mx) { return sse_soft::cmp<I, false, false>(d, s, mx); }
+template <int I> uint32_t cmppd(Xmm& d, const Xmm& s, uint32_t mx) { return sse_soft::cmp<I, true, false>(d, s, mx); }
+template <int I> uint32_t cmpss(Xmm& d, const Xmm& s, uint32_t mx) { return sse_soft::cmp<I, false, true>(d, s, mx); }
+template <int I> uint32_t cmpsd(Xmm& d, const Xmm& s, uint32_t mx) { return sse_soft::cmp<I, true, true>(d, s, mx); }
+#endif
+
 // Handler tables for the imm8-selected host instructions: one instantiation
 // per immediate value the instruction looks at.
 #define PC64_IMM_TABLE(name, host, count)                                                          \
@@ -63,12 +92,14 @@ PC64_IMM_TABLE(cmpps, cmpps, 8)
 PC64_IMM_TABLE(cmppd, cmppd, 8)
 PC64_IMM_TABLE(cmpss, cmpss, 8)
 PC64_IMM_TABLE(cmpsd, cmpsd, 8)
+#if PC64_HOST_SSE
 PC64_IMM_TABLE(roundps, roundps, 16)
 PC64_IMM_TABLE(roundpd, roundpd, 16)
 PC64_IMM_TABLE(roundss, roundss, 16)
 PC64_IMM_TABLE(roundsd, roundsd, 16)
 PC64_IMM_TABLE(dpps, dpps, 256)
 PC64_IMM_TABLE(dppd, dppd, 256)
+#endif
 #undef PC64_IMM_TABLE
 
 // An imm8 form: operand 0 XMM, operand 1 XMM or memory of kind K.
@@ -96,34 +127,31 @@ bool build_sse_arith(Insn& i, const Decoded& d, unsigned) {
     PC64_ARITH(MINPS, minps, M128A) PC64_ARITH(MINPD, minpd, M128A) PC64_ARITH(MINSS, minss, M32) PC64_ARITH(MINSD, minsd, M64)
     PC64_ARITH(MAXPS, maxps, M128A) PC64_ARITH(MAXPD, maxpd, M128A) PC64_ARITH(MAXSS, maxss, M32) PC64_ARITH(MAXSD, maxsd, M64)
     PC64_ARITH(SQRTPS, sqrtps, M128A) PC64_ARITH(SQRTPD, sqrtpd, M128A) PC64_ARITH(SQRTSS, sqrtss, M32) PC64_ARITH(SQRTSD, sqrtsd, M64)
+#if PC64_HOST_SSE
     PC64_ARITH(RCPPS, rcpps, M128A) PC64_ARITH(RCPSS, rcpss, M32) PC64_ARITH(RSQRTPS, rsqrtps, M128A) PC64_ARITH(RSQRTSS, rsqrtss, M32)
     PC64_ARITH(ADDSUBPS, addsubps, M128A) PC64_ARITH(ADDSUBPD, addsubpd, M128A)
     PC64_ARITH(HADDPS, haddps, M128A) PC64_ARITH(HADDPD, haddpd, M128A) PC64_ARITH(HSUBPS, hsubps, M128A) PC64_ARITH(HSUBPD, hsubpd, M128A)
+#endif
     PC64_IMM(CMPPS, cmpps, M128A) PC64_IMM(CMPPD, cmppd, M128A) PC64_IMM(CMPSS, cmpss, M32)
+#if PC64_HOST_SSE
     PC64_IMM(ROUNDPS, roundps, M128A) PC64_IMM(ROUNDPD, roundpd, M128A) PC64_IMM(ROUNDSS, roundss, M32) PC64_IMM(ROUNDSD, roundsd, M64)
     PC64_IMM(DPPS, dpps, M128A) PC64_IMM(DPPD, dppd, M128A)
+#endif
     case ZYDIS_MNEMONIC_CMPSD:
       // Shares its mnemonic with the string instruction CMPSD.
       if (!is_xmm(d, 0)) return build_string(i, d, 1);
       return imm_form<Src::M64>(i, d, &cmpsd_handler<Src::Reg>, &cmpsd_handler<Src::M64>);
+#if PC64_HOST_SSE
     case ZYDIS_MNEMONIC_COMISS: return xmm_form<op_comis<false, false>, Src::M32>(i, d);
     case ZYDIS_MNEMONIC_UCOMISS: return xmm_form<op_comis<false, true>, Src::M32>(i, d);
     case ZYDIS_MNEMONIC_COMISD: return xmm_form<op_comis<true, false>, Src::M64>(i, d);
     case ZYDIS_MNEMONIC_UCOMISD: return xmm_form<op_comis<true, true>, Src::M64>(i, d);
+#endif
     default: return false;
   }
 }
 #undef PC64_ARITH
 #undef PC64_IMM
 
-#else  // portable SSE floating point: not written yet (see issue 5)
-
-bool build_sse_arith(Insn& i, const Decoded& d, unsigned) {
-  if (d.zi.mnemonic == ZYDIS_MNEMONIC_CMPSD && !is_xmm(d, 0)) return build_string(i, d, 1);
-  (void)i;
-  return false;
-}
-
-#endif
 
 }  // namespace pc64

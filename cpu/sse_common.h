@@ -188,7 +188,7 @@ inline bool is_gpr(const Decoded& d, unsigned k) {
 }
 
 // ---------------- host SSE (x86-64 hosts) ----------------
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(PC64_SOFT_SSE)  // PC64_SOFT_SSE: compile-check the portable path
 #define PC64_HOST_SSE 1
 typedef long long HostV2 __attribute__((vector_size(16)));
 

@@ -4,6 +4,7 @@
 // (CVTPI2PS, CVTPS2PI, ...) are computed with the XMM equivalents on the low
 // lanes so the host's own x87/MMX state is never touched.
 #include "cpu/sse_common.h"
+#include "cpu/sse_soft.h"
 
 namespace pc64 {
 
@@ -193,9 +194,22 @@ bool build_sse_convert(Insn& i, const Decoded& d, unsigned) {
 }
 #undef PC64_CVT
 
-#else
+#else  // the portable path covers the XMM-to-XMM conversions so far
 
-bool build_sse_convert(Insn&, const Decoded&, unsigned) { return false; }
+#define PC64_CVT(M, fn, K) \
+  case ZYDIS_MNEMONIC_##M: return xmm_form<host_op<fn>, Src::K>(i, d);
+
+bool build_sse_convert(Insn& i, const Decoded& d, unsigned) {
+  using namespace sse_soft;
+  switch (d.zi.mnemonic) {
+    PC64_CVT(CVTPS2PD, cvtps2pd, M64) PC64_CVT(CVTPD2PS, cvtpd2ps, M128A) PC64_CVT(CVTSS2SD, cvtss2sd, M32)
+    PC64_CVT(CVTSD2SS, cvtsd2ss, M64) PC64_CVT(CVTDQ2PS, cvtdq2ps, M128A) PC64_CVT(CVTPS2DQ, cvtps2dq<false>, M128A)
+    PC64_CVT(CVTTPS2DQ, cvtps2dq<true>, M128A) PC64_CVT(CVTDQ2PD, cvtdq2pd, M64) PC64_CVT(CVTPD2DQ, cvtpd2dq<false>, M128A)
+    PC64_CVT(CVTTPD2DQ, cvtpd2dq<true>, M128A)
+    default: return false;
+  }
+}
+#undef PC64_CVT
 
 #endif
 

@@ -42,8 +42,12 @@ Machine::Machine(const MachineConfig& config)
   cpu_ = std::make_unique<Cpu>(mem_, ports_);
   if (config_.pc_board) {
     BoardHooks hooks{[this] { request_reset(); }, [this] { request_stop(ExitReason::PowerOff); }};
+    std::vector<uint8_t> vga_rom;
+    if (config_.kernel.empty() && !config_.vga_bios_path.empty())
+      vga_rom = read_firmware_file(config_.vga_bios_path, "VGA BIOS image");
     board_ = std::make_unique<PcBoard>(config_, mem_, ports_, clock_, hooks,
-                                       [this](std::unique_ptr<Device> d) { add_device(std::move(d)); });
+                                       [this](std::unique_ptr<Device> d) { add_device(std::move(d)); },
+                                       std::move(vga_rom));
     cpu_->set_interrupt_source(board_->router);
   }
   if (!config_.kernel.empty()) {

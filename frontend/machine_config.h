@@ -16,7 +16,10 @@ struct MachineConfig {
   // Firmware: empty bios_path means "no firmware" (tests, bare machines).
   std::string bios_path;
   std::string vga_bios_path;
+  // Drive specs: PATH[,rw|ro|snapshot][,format=raw|qcow2|vhd][,overlay=FILE].
+  // Hard disks write to a qcow2 overlay (PATH.pc64-overlay.qcow2) unless told otherwise.
   std::string hda, hdb, cdrom;
+  bool snapshot = false;  // --snapshot: hard-disk writes stay in memory
   std::string boot_order = "cd";  // QEMU-style letters: c = first hard disk, d = CD-ROM
   std::string kernel, initrd, append;
   bool headless = false;

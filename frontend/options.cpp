@@ -9,6 +9,7 @@
 #include <cxxopts.hpp>
 
 #include "bios/firmware.h"
+#include "io/disk_image_open.h"
 
 namespace pc64 {
 
@@ -62,9 +63,10 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   opts.custom_help("[options]");
   opts.add_options()
     ("m,memory", "guest RAM size, e.g. 512M or 2G (default 512M)", cxxopts::value<std::string>())
-    ("hda", "first IDE hard disk image", cxxopts::value<std::string>())
+    ("hda", "first IDE hard disk: PATH[,rw|snapshot][,format=raw|qcow2|vhd][,overlay=FILE] (writes go to PATH.pc64-overlay.qcow2 unless rw)", cxxopts::value<std::string>())
     ("hdb", "second IDE hard disk image", cxxopts::value<std::string>())
     ("cdrom", "CD-ROM image (ISO)", cxxopts::value<std::string>())
+    ("snapshot", "hard-disk writes stay in memory and are dropped at exit")
     ("boot", "boot order: c = hard disk, d = CD-ROM (e.g. dc)", cxxopts::value<std::string>())
     ("kernel", "boot this Linux bzImage or multiboot kernel directly", cxxopts::value<std::string>())
     ("initrd", "initial ramdisk for --kernel", cxxopts::value<std::string>())
@@ -106,9 +108,22 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     out = r[name].as<std::string>();
     require_readable(out, (std::string("--") + name).c_str());
   };
-  file_opt("hda", c.hda);
-  file_opt("hdb", c.hdb);
-  file_opt("cdrom", c.cdrom);
+  auto drive_opt = [&](const char* name, std::string& out, DiskWriteMode mode) {
+    if (!r.count(name)) return;
+    out = r[name].as<std::string>();
+    std::string opt = std::string("--") + name;
+    DiskSpec d;
+    try {
+      d = parse_disk_spec(out, mode);
+    } catch (const std::exception& e) {
+      throw UsageError(opt + ": " + e.what());
+    }
+    require_readable(d.path, opt.c_str());
+  };
+  drive_opt("hda", c.hda, DiskWriteMode::Overlay);
+  drive_opt("hdb", c.hdb, DiskWriteMode::Overlay);
+  drive_opt("cdrom", c.cdrom, DiskWriteMode::ReadOnly);
+  c.snapshot = r.count("snapshot") > 0;
   file_opt("kernel", c.kernel);
   file_opt("initrd", c.initrd);
   if (r.count("append")) c.append = r["append"].as<std::string>();

@@ -1,5 +1,9 @@
 #include "frontend/pc_board.h"
 
+#include "io/ata_disk.h"
+#include "io/atapi_cdrom.h"
+#include "io/disk_image_open.h"
+
 namespace pc64 {
 
 namespace {
@@ -13,7 +17,7 @@ T* make(const std::function<void(std::unique_ptr<Device>)>& own, Args&&... args)
 }  // namespace
 
 PcBoard::PcBoard(const MachineConfig& config, PhysicalMemory& mem, PortBus& ports, VirtualClock& clock, BoardHooks hooks,
-                 const std::function<void(std::unique_ptr<Device>)>& own) {
+                 const std::function<void(std::unique_ptr<Device>)>& own, std::vector<uint8_t> vga_rom) {
   // Interrupt controllers first: everything else raises lines into them.
   pic = make<Pic8259>(own, ports);
   pic_adapter_ = std::make_unique<LegacyPicAdapter<Pic8259>>(*pic);
@@ -48,6 +52,28 @@ PcBoard::PcBoard(const MachineConfig& config, PhysicalMemory& mem, PortBus& port
   com2 = make<Uart16550>(own, ports, clock, 0x2F8, IrqLine(router, 3), nullptr);
   if (!config.debugcon_path.empty()) debugcon_out = std::make_unique<FileCharBackend>(config.debugcon_path);
   debug_ports = make<DebugPorts>(own, ports, debugcon_out.get());
+
+  // 00:01.1 IDE: --hda primary master, --hdb primary slave, --cdrom secondary master.
+  ide = make<PiixIde>(own, *pci, router, kSlotPiix, kFnIde);
+  auto disk = [&](const std::string& spec, unsigned channel, unsigned unit) {
+    if (spec.empty()) return;
+    DiskSpec d = parse_disk_spec(spec, config.snapshot ? DiskWriteMode::Snapshot : DiskWriteMode::Overlay);
+    if (d.options.mode == DiskWriteMode::Overlay && d.options.overlay_path.empty())
+      d.options.overlay_path = d.path + ".pc64-overlay.qcow2";
+    ide->channel(channel).attach(unit, std::make_unique<AtaDisk>(open_disk_image(d.path, d.options),
+                                                                 "PC64-HD" + std::to_string(channel * 2 + unit)));
+  };
+  disk(config.hda, 0, 0);
+  disk(config.hdb, 0, 1);
+  if (!config.cdrom.empty()) {
+    DiskSpec d = parse_disk_spec(config.cdrom, DiskWriteMode::ReadOnly);
+    ide->channel(1).attach(0, std::make_unique<AtapiCdrom>(open_disk_image(d.path, d.options)));
+  } else {
+    ide->channel(1).attach(0, std::make_unique<AtapiCdrom>());  // an empty drive, as QEMU's default
+  }
+
+  // 00:02.0 std-vga with the Bochs VBE extension; SeaBIOS loads its ROM.
+  vga = make<StdVgaPci>(own, *pci, clock, std::move(vga_rom), Vga::kDefaultVramBytes, kSlotVga);
 
   fw_cfg = make<FwCfg>(own, ports, mem);
 }

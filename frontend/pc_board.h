@@ -20,11 +20,13 @@
 #include "io/lapic.h"
 #include "io/pci_bus.h"
 #include "io/pic8259.h"
+#include "io/piix_ide.h"
 #include "io/pit8254.h"
 #include "io/piix3_isa.h"
 #include "io/port92.h"
 #include "io/port_bus.h"
 #include "io/rtc_cmos.h"
+#include "io/std_vga_pci.h"
 #include "io/uart16550.h"
 #include "mem/physical_memory.h"
 
@@ -38,9 +40,10 @@ struct BoardHooks {
 
 struct PcBoard {
   // Builds every device, registering its ports/MMIO/timers; `own` receives
-  // ownership of each device in construction order.
+  // ownership of each device in construction order. `vga_rom` may be empty.
+  // Opens the disk images named in `config` (throws DiskImageError).
   PcBoard(const MachineConfig& config, PhysicalMemory& mem, PortBus& ports, VirtualClock& clock, BoardHooks hooks,
-          const std::function<void(std::unique_ptr<Device>)>& own);
+          const std::function<void(std::unique_ptr<Device>)>& own, std::vector<uint8_t> vga_rom);
 
   Pic8259* pic = nullptr;
   LocalApic* lapic = nullptr;
@@ -58,6 +61,8 @@ struct PcBoard {
   Uart16550* com1 = nullptr;
   Uart16550* com2 = nullptr;
   DebugPorts* debug_ports = nullptr;
+  PiixIde* ide = nullptr;
+  StdVgaPci* vga = nullptr;
 
   // Host ends of COM1 and the debug console (flushed at exit).
   std::unique_ptr<CharBackend> serial_out, debugcon_out;

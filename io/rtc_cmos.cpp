@@ -170,6 +170,12 @@ void RtcCmos::arm_periodic() {
   uint64_t p = period_ticks();
   if (running() && p && (reg_b_ & kPie)) {
     update_pf();
+    // While PF is set the interrupt is already asserted and later periods
+    // change nothing: wait for the guest to read register C.
+    if (reg_c_ & kPf) {
+      clock_.cancel(periodic_timer_);
+      return;
+    }
     clock_.schedule(periodic_timer_, ns_of_divider_tick((pf_index_ + 1) * p));
   } else {
     clock_.cancel(periodic_timer_);
@@ -232,6 +238,7 @@ uint8_t RtcCmos::read_register(uint8_t index) {
     uint8_t v = reg_c_;
     reg_c_ = 0;
     update_irq();
+    arm_periodic();
     return v;
   }
   return clock_register(index);

@@ -267,3 +267,15 @@ TEST_CASE("RTC: random port traffic never breaks it") {
   r.clock.advance_to(r.clock.now() + 5000000000ULL);
   (void)r.rtc.unix_time();
 }
+
+TEST_CASE("RTC: an unserviced periodic interrupt costs no timer events") {
+  RtcRig r;
+  r.wr(0x0A, 0x23);  // 8192 Hz
+  r.wr(0x0B, 0x42);
+  r.clock.advance_to(1 * kMs);
+  CHECK(r.irq.level);
+  // Only the 1 Hz update timer remains armed.
+  CHECK(r.clock.next_deadline() == 500 * kMs);
+  CHECK((r.rd(0x0C) & 0xC0) == 0xC0);
+  CHECK(r.clock.next_deadline() < 2 * kMs);  // re-armed by reading C
+}

@@ -1,0 +1,59 @@
+// The built-in monitor (issue 10): parses and executes one command line
+// against a Machine, writing its answer to a stream. No terminal handling
+// here; `--monitor stdio` / tcp feed lines in and print what comes out.
+// Every command reads guest state without side effects (no A/D bits set, no
+// MMIO reads); only `set`, `s` and `c` change the guest, as asked.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "frontend/machine.h"
+
+namespace pc64 {
+
+class Monitor {
+ public:
+  explicit Monitor(Machine& machine) : m_(machine) {}
+
+  // Runs one command line. Output (including one-line errors) goes to `out`.
+  void execute(std::string_view line, std::ostream& out);
+  std::string execute(std::string_view line);
+
+  // `quit` was entered.
+  bool quit_requested() const { return quit_; }
+
+ private:
+  using Args = std::vector<std::string>;
+  void cmd_help(std::ostream& out);
+  void cmd_registers(std::ostream& out);
+  void cmd_set(std::string_view rest, std::ostream& out);
+  void cmd_examine(std::string_view spec, bool physical, const Args& args, std::ostream& out);
+  void cmd_disassemble(const Args& args, std::ostream& out);
+  void cmd_step(const Args& args, std::ostream& out);
+  void cmd_continue(const Args& args, std::ostream& out);
+  void cmd_page(const Args& args, std::ostream& out);
+  void cmd_gdt(std::ostream& out);
+  void cmd_idt(std::ostream& out);
+  void cmd_info(const Args& args, std::ostream& out);
+  void cmd_count(std::ostream& out);
+
+  std::optional<uint64_t> eval(std::string_view text, std::ostream& out);
+  // Side-effect-free reads: RAM/ROM only (never an MMIO handler); false if
+  // any byte is not backed by RAM or ROM.
+  bool read_physical(uint64_t paddr, uint8_t* dst, size_t n);
+  // Linear -> physical through the current paging, A/D bits untouched.
+  bool translate(uint64_t linear, uint64_t& paddr, std::string& error);
+  bool read_linear(uint64_t linear, uint8_t* dst, size_t n, std::string& error);
+  // Disassembles one instruction at `linear`; returns its length (0 on failure).
+  unsigned disassemble_one(uint64_t linear, std::ostream& out);
+  void report_stop(ExitReason r, uint64_t before, std::ostream& out);
+
+  Machine& m_;
+  bool quit_ = false;
+};
+
+}  // namespace pc64

@@ -1,0 +1,130 @@
+// The portable SSE floating-point path (cpu/sse_soft.h) against the host's
+// SSE unit: every operation on random special/ordinary operands under every
+// rounding mode with FTZ/DAZ combinations; results and MXCSR flags must match
+// bit for bit. PC64_SSE_SOFT_CASES=N (default 20000 per operation).
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <random>
+#include <string>
+
+#include "cpu/sse_common.h"
+#include "cpu/sse_soft.h"
+
+using namespace pc64;
+
+namespace {
+
+#if PC64_HOST_SSE
+PC64_HOST2(h_addps, "addps") PC64_HOST2(h_addpd, "addpd") PC64_HOST2(h_addss, "addss") PC64_HOST2(h_addsd, "addsd")
+PC64_HOST2(h_subps, "subps") PC64_HOST2(h_subsd, "subsd") PC64_HOST2(h_mulps, "mulps") PC64_HOST2(h_mulsd, "mulsd")
+PC64_HOST2(h_mulpd, "mulpd") PC64_HOST2(h_divps, "divps") PC64_HOST2(h_divpd, "divpd") PC64_HOST2(h_divss, "divss")
+PC64_HOST2(h_minps, "minps") PC64_HOST2(h_maxpd, "maxpd") PC64_HOST2(h_minsd, "minsd") PC64_HOST2(h_maxss, "maxss")
+PC64_HOST2(h_sqrtps, "sqrtps") PC64_HOST2(h_sqrtpd, "sqrtpd") PC64_HOST2(h_sqrtss, "sqrtss")
+PC64_HOST2(h_cvtss2sd, "cvtss2sd") PC64_HOST2(h_cvtsd2ss, "cvtsd2ss") PC64_HOST2(h_cvtps2pd, "cvtps2pd")
+PC64_HOST2(h_cvtpd2ps, "cvtpd2ps") PC64_HOST2(h_cvtdq2ps, "cvtdq2ps") PC64_HOST2(h_cvtdq2pd, "cvtdq2pd")
+PC64_HOST2(h_cvtps2dq, "cvtps2dq") PC64_HOST2(h_cvttps2dq, "cvttps2dq") PC64_HOST2(h_cvtpd2dq, "cvtpd2dq")
+PC64_HOST2(h_cvttpd2dq, "cvttpd2dq")
+PC64_HOST2_IMM(h_cmpps, "cmpps") PC64_HOST2_IMM(h_cmpsd, "cmpsd")
+
+using Fn = uint32_t (*)(Xmm&, const Xmm&, uint32_t);
+struct Pair {
+  const char* name;
+  Fn host, soft;
+};
+
+namespace S = sse_soft;
+using sf80::sse::Op;
+const Pair kPairs[] = {
+    {"addps", h_addps, S::arith<Op::kAdd, false, false>},  {"addpd", h_addpd, S::arith<Op::kAdd, true, false>},
+    {"addss", h_addss, S::arith<Op::kAdd, false, true>},   {"addsd", h_addsd, S::arith<Op::kAdd, true, true>},
+    {"subps", h_subps, S::arith<Op::kSub, false, false>},  {"subsd", h_subsd, S::arith<Op::kSub, true, true>},
+    {"mulps", h_mulps, S::arith<Op::kMul, false, false>},  {"mulsd", h_mulsd, S::arith<Op::kMul, true, true>},
+    {"mulpd", h_mulpd, S::arith<Op::kMul, true, false>},   {"divps", h_divps, S::arith<Op::kDiv, false, false>},
+    {"divpd", h_divpd, S::arith<Op::kDiv, true, false>},   {"divss", h_divss, S::arith<Op::kDiv, false, true>},
+    {"minps", h_minps, S::arith<Op::kMin, false, false>},  {"maxpd", h_maxpd, S::arith<Op::kMax, true, false>},
+    {"minsd", h_minsd, S::arith<Op::kMin, true, true>},    {"maxss", h_maxss, S::arith<Op::kMax, false, true>},
+    {"sqrtps", h_sqrtps, S::sqrt<false, false>},           {"sqrtpd", h_sqrtpd, S::sqrt<true, false>},
+    {"sqrtss", h_sqrtss, S::sqrt<false, true>},            {"cvtss2sd", h_cvtss2sd, S::cvtss2sd},
+    {"cvtsd2ss", h_cvtsd2ss, S::cvtsd2ss},                 {"cvtps2pd", h_cvtps2pd, S::cvtps2pd},
+    {"cvtpd2ps", h_cvtpd2ps, S::cvtpd2ps},                 {"cvtdq2ps", h_cvtdq2ps, S::cvtdq2ps},
+    {"cvtdq2pd", h_cvtdq2pd, S::cvtdq2pd},                 {"cvtps2dq", h_cvtps2dq, S::cvtps2dq<false>},
+    {"cvttps2dq", h_cvttps2dq, S::cvtps2dq<true>},         {"cvtpd2dq", h_cvtpd2dq, S::cvtpd2dq<false>},
+    {"cvttpd2dq", h_cvttpd2dq, S::cvtpd2dq<true>},
+    {"cmpps lt", h_cmpps<1>, S::cmp<1, false, false>},     {"cmpps le", h_cmpps<2>, S::cmp<2, false, false>},
+    {"cmpps unord", h_cmpps<3>, S::cmp<3, false, false>},  {"cmpps nlt", h_cmpps<5>, S::cmp<5, false, false>},
+    {"cmpsd eq", h_cmpsd<0>, S::cmp<0, true, true>},       {"cmpsd neq", h_cmpsd<4>, S::cmp<4, true, true>},
+    {"cmpsd nle", h_cmpsd<6>, S::cmp<6, true, true>},      {"cmpsd ord", h_cmpsd<7>, S::cmp<7, true, true>},
+};
+
+uint32_t f32(std::mt19937_64& g) {
+  static const uint32_t pool[] = {0, 0x80000000, 0x7F800000, 0xFF800000, 0x7FC00000, 0xFFC00000, 0x7F800001,
+                                  0xFFA00005, 0x00000001, 0x807FFFFF, 0x00400000, 0x00800000, 0x80800000,
+                                  0x7F7FFFFF, 0xFF7FFFFF, 0x3F800000, 0xBF800000, 0x3FC00000, 0x4F000000,
+                                  0xCF000000, 0x4EFFFFFF, 0x00FFFFFF, 0x0DA24260, 0x7E967699, 0x1F800001, 0x20000000};
+  switch (g() % 4) {
+    case 0: return pool[g() % (sizeof pool / 4)];
+    case 1: return static_cast<uint32_t>(g());
+    case 2: return static_cast<uint32_t>(((g() % 2) << 31) | ((100 + g() % 56) << 23) | (g() & 0x7FFFFF));
+    default: return static_cast<uint32_t>(((g() % 2) << 31) | ((g() % 40) << 23) | (g() & 0x7FFFFF));  // tiny
+  }
+}
+uint64_t f64(std::mt19937_64& g) {
+  static const uint64_t pool[] = {0, 0x8000000000000000, 0x7FF0000000000000, 0xFFF0000000000000,
+                                  0x7FF8000000000000, 0x7FF0000000000001, 0x0000000000000001, 0x800FFFFFFFFFFFFF,
+                                  0x0010000000000000, 0x7FEFFFFFFFFFFFFF, 0x3FF0000000000000, 0x41E0000000000000,
+                                  0xC1E0000000000000, 0x41DFFFFFFFC00000, 0x380FFFFFFFFFFFFF, 0x3810000000000000,
+                                  0x36A0000000000000, 0x47EFFFFFE0000000, 0x2000000000000001};
+  switch (g() % 4) {
+    case 0: return pool[g() % (sizeof pool / 8)];
+    case 1: return g();
+    case 2: return ((g() % 2) << 63) | ((900 + g() % 250) << 52) | (g() & 0xFFFFFFFFFFFFFull);
+    default: return ((g() % 2) << 63) | ((g() % 80) << 52) | (g() & 0xFFFFFFFFFFFFFull);  // tiny
+  }
+}
+void fill(Xmm& x, std::mt19937_64& g) {
+  unsigned kind = g() % 3;
+  for (unsigned k = 0; k < 2; ++k) {
+    if (kind == 0) x.u64[k] = (uint64_t(f32(g)) << 32) | f32(g);
+    else if (kind == 1) x.u64[k] = f64(g);
+    else x.u64[k] = g() % 2 ? g() : (uint64_t(static_cast<uint32_t>(g() % 4001) - 2000) << 32) | (g() % 70000);
+  }
+}
+#endif
+
+}  // namespace
+
+TEST_CASE("portable SSE floating point matches the host SSE unit bit for bit") {
+#if PC64_HOST_SSE
+  const char* env = std::getenv("PC64_SSE_SOFT_CASES");
+  const uint64_t per_op = env ? std::strtoull(env, nullptr, 0) : 20000;
+  std::mt19937_64 g(7);
+  unsigned failures = 0;
+  for (const Pair& p : kPairs) {
+    unsigned shown = 0;
+    for (uint64_t n = 0; n < per_op; ++n) {
+      Xmm d, s;
+      fill(d, g);
+      fill(s, g);
+      uint32_t mx = 0x1F80 | uint32_t((g() % 4) << 13) | (g() % 2 ? MXCSR_FTZ : 0u) | (g() % 2 ? MXCSR_DAZ : 0u);
+      Xmm hd = d, sd = d;
+      uint32_t hf = p.host(hd, s, mx), sf = p.soft(sd, s, mx);
+      if (std::memcmp(&hd, &sd, 16) != 0 || hf != sf) {
+        ++failures;
+        if (shown++ < 2) {
+          char buf[300];
+          snprintf(buf, sizeof buf,
+                   "%s mxcsr %04x d %016llx%016llx s %016llx%016llx: host %016llx%016llx flags %02x, soft "
+                   "%016llx%016llx flags %02x",
+                   p.name, mx, (unsigned long long)d.u64[1], (unsigned long long)d.u64[0],
+                   (unsigned long long)s.u64[1], (unsigned long long)s.u64[0], (unsigned long long)hd.u64[1],
+                   (unsigned long long)hd.u64[0], hf, (unsigned long long)sd.u64[1], (unsigned long long)sd.u64[0],
+                   sf);
+          MESSAGE(std::string(buf));
+        }
+      }
+    }
+  }
+  CHECK(failures == 0);
+#endif
+}
