@@ -5,6 +5,10 @@
 
 #include "frontend/machine.h"
 #include "frontend/options.h"
+#include "frontend/screen.h"
+#ifdef PC64_HAVE_SDL
+#include "frontend/windowed_run.h"
+#endif
 #include "mem/log.h"
 
 #ifndef PC64_VERSION
@@ -42,7 +46,21 @@ int main(int argc, char** argv) {
     g_machine_for_signal = &machine;
     std::signal(SIGINT, on_interrupt);
     std::signal(SIGTERM, on_interrupt);
-    pc64::ExitReason why = machine.run();
+    pc64::ExitReason why = pc64::ExitReason::None;
+    bool ran = false;
+#ifdef PC64_HAVE_SDL
+    if (!cl.config.headless) {
+      try {
+        why = pc64::run_windowed(machine);
+        ran = true;
+      } catch (const std::runtime_error& e) {
+        std::fprintf(stderr, "pc64: no window (%s): running headless\n", e.what());
+      }
+    }
+#else
+    if (!cl.config.headless) std::fprintf(stderr, "pc64: built without SDL2: running headless\n");
+#endif
+    if (!ran) why = machine.run();
     g_machine_for_signal = nullptr;
     std::fflush(stdout);
     const pc64::CpuState& st = machine.cpu().state();
@@ -50,6 +68,21 @@ int main(int argc, char** argv) {
                  static_cast<unsigned long long>(machine.instructions_retired()), st.seg[pc64::CS].selector,
                  static_cast<unsigned long long>(st.rip), machine.exit_message().empty() ? "" : ": ",
                  machine.exit_message().c_str());
+    if (!cl.screenshot.empty()) {
+      std::string err;
+      if (!pc64::save_screenshot(machine, cl.screenshot, &err))
+        std::fprintf(stderr, "pc64: --screenshot %s: %s\n", cl.screenshot.c_str(), err.c_str());
+    }
+    if (!cl.screen_text.empty()) {
+      std::FILE* f = std::fopen(cl.screen_text.c_str(), "w");
+      if (!f) {
+        std::fprintf(stderr, "pc64: --screen-text %s: cannot write\n", cl.screen_text.c_str());
+      } else {
+        std::string text = pc64::screen_text(machine);
+        std::fwrite(text.data(), 1, text.size(), f);
+        std::fclose(f);
+      }
+    }
     return pc64::exit_code_for(why);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "pc64: %s\n", e.what());

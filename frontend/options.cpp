@@ -79,6 +79,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     ("ips", "guest instructions per second of virtual time (default 1000000000)", cxxopts::value<std::string>())
     ("rtc", "RTC start time: fixed (2026-01-01, repeatable runs; default) or host", cxxopts::value<std::string>())
     ("triple-fault", "on guest triple fault: stop (exit code 4) or reset (default stop)", cxxopts::value<std::string>())
+    ("screenshot", "when pc64 stops, write the screen to FILE.png", cxxopts::value<std::string>())
+    ("screen-text", "when pc64 stops, write the text screen to FILE as UTF-8", cxxopts::value<std::string>())
     ("debug", "log debug messages (unimplemented instructions, unclaimed ports) to stderr")
     ("h,help", "show this help")
     ("version", "show the version");
@@ -138,6 +140,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
         throw UsageError(std::string("--boot: unknown boot device '") + ch + "' (use c = hard disk, d = CD-ROM)");
   }
   c.headless = r.count("headless") > 0;
+  if (r.count("screenshot")) cl.screenshot = r["screenshot"].as<std::string>();
+  if (r.count("screen-text")) cl.screen_text = r["screen-text"].as<std::string>();
   if (r.count("serial")) {
     std::string s = r["serial"].as<std::string>();
     if (s == "stdio") {

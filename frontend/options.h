@@ -24,6 +24,8 @@ struct CommandLine {
   bool show_help = false;
   bool show_version = false;
   bool debug = false;
+  std::string screenshot;   // --screenshot: PNG of the screen when pc64 stops
+  std::string screen_text;  // --screen-text: the text screen as UTF-8 when pc64 stops
   std::string help_text;
 };
 

@@ -39,6 +39,8 @@ PcBoard::PcBoard(const MachineConfig& config, PhysicalMemory& mem, PortBus& port
   rtc = make<RtcCmos>(own, ports, clock, IrqLine(router, 8), config.rtc_start_time);
   rtc->set_memory_sizes(mem.ram_below_4g(), mem.ram_above_4g());
   rtc->set_cpu_count(1);
+  rtc->set_equipment(0);  // no floppies; FPU and PS/2 mouse present
+  rtc->set_boot_order(config.boot_order);
   kbc = make<I8042>(own, ports, IrqLine(router, 1), IrqLine(router, 12), [&mem](bool on) { mem.set_a20(on); },
                     hooks.reset);
   port92 = make<Port92>(own, ports, [&mem](bool on) { mem.set_a20(on); }, hooks.reset);

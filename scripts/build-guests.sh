@@ -5,6 +5,8 @@
 #   guests/linux-direct/{vmlinuz,initrd.cpio.gz,cmdline}   direct Linux boot
 #   guests/linux-cd.iso                                   isolinux El Torito CD (isohybrid)
 #   guests/linux-hd.img                                   64 MiB MBR disk, FAT16 + syslinux
+#   guests/linux-storage/{initrd.cpio.gz,disk.img,cd.iso}  ata_piix storage test (pc64.test=storage):
+#                                                         initramfs + IDE/SCSI/FS modules, FAT disk, data CD
 #
 # Packages are fetched with `apt-get download` into guests/cache/ and unpacked
 # there; nothing is installed on the host and no loop mounts are used.
@@ -15,7 +17,7 @@
 #
 # needs: apt (apt-get, apt-cache), dpkg (dpkg-deb), busybox-static, cpio, gzip,
 #        isolinux, syslinux, syslinux-common, xorriso, mtools, dosfstools, fdisk (sfdisk),
-#        coreutils, file (optional, only for the final report)
+#        kmod (depmod), coreutils, file (optional, only for the final report)
 # (syslinux-utils is not required: xorriso writes the isohybrid MBR itself.)
 set -euo pipefail
 shopt -s inherit_errexit      # also stop on errors inside $(fetch_pkg ...)
@@ -173,9 +175,9 @@ EOF
     chmod 755 "$1"
 }
 
-if ! uptodate "$D/initrd.cpio.gz" "$BUSYBOX_SRC"; then
-    step_start
-    root="$CACHE/initramfs-root"
+# busybox_root DIR: a fresh initramfs tree with busybox and all its applets in /bin.
+busybox_root() {
+    local root="$1" applet
     rm -rf "$root"
     mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,etc,root}
     cp "$BUSYBOX_SRC" "$root/bin/busybox"
@@ -183,11 +185,23 @@ if ! uptodate "$D/initrd.cpio.gz" "$BUSYBOX_SRC"; then
         [[ "$applet" == busybox || "$applet" == linuxrc || "$applet" == init ]] && continue
         ln -sf busybox "$root/bin/$applet"
     done
-    write_init "$root/init"
+}
+
+# pack_initramfs DIR OUT: DIR as a reproducible gzip'd newc cpio archive at OUT.
+pack_initramfs() {
+    local root="$1" out="$2"
     find "$root" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
     (cd "$root" && find . -mindepth 1 | LC_ALL=C sort \
-        | cpio --quiet -o -H newc -R 0:0 --reproducible | gzip -9 -n) > "$D/initrd.cpio.gz.tmp"
-    mv "$D/initrd.cpio.gz.tmp" "$D/initrd.cpio.gz"
+        | cpio --quiet -o -H newc -R 0:0 --reproducible | gzip -9 -n) > "$out.tmp"
+    mv "$out.tmp" "$out"
+}
+
+if ! uptodate "$D/initrd.cpio.gz" "$BUSYBOX_SRC"; then
+    step_start
+    root="$CACHE/initramfs-root"
+    busybox_root "$root"
+    write_init "$root/init"
+    pack_initramfs "$root" "$D/initrd.cpio.gz"
     step_end "linux-direct/initrd.cpio.gz"
 fi
 
@@ -263,12 +277,212 @@ EOF
     step_end "linux-hd.img"
 fi
 
+# ---------------------------------------------------------------- storage test (ata_piix)
+# The Debian kernel builds the IDE/SCSI/filesystem drivers as modules, so the
+# storage guest is the busybox initramfs plus exactly those .ko files (and
+# their dependencies, in load order) and an /init that, given
+# `pc64.test=storage` on the kernel command line, mounts a small FAT disk and
+# an ISO9660 CD through ata_piix, checks known files on both, writes a file to
+# the disk, syncs and powers off. Without the flag it is the normal guest init.
+S="$OUT/linux-storage"
+STORAGE_MODULES="ata_piix sd_mod sr_mod isofs vfat msdos nls_cp437 nls_ascii nls_utf8"
+ST_DISK_TEXT="PC64 storage test: hello from the disk"
+ST_CD_TEXT="PC64 storage test: hello from the CD"
+ST_WRITE_TEXT="PC64 storage test: written by the guest"
+ST_DISK_MIB=16
+mkdir -p "$S"
+
+# Data files placed on both media: a short text and a 1 MiB file whose
+# sha256 the guest checks (multi-sector, multi-PRD DMA transfers).
+st_data="$CACHE/storage-data"
+if ! uptodate "$st_data/big.bin"; then
+    rm -rf "$st_data"; mkdir -p "$st_data"
+    seq 1 200000 > "$st_data/big.bin"; truncate -s 1M "$st_data/big.bin"
+    printf '%s\n' "$ST_DISK_TEXT" > "$st_data/hello.txt"
+    printf '%s\n' "$ST_CD_TEXT" > "$st_data/cd.txt"
+fi
+ST_BIG_SHA="$(sha256sum "$st_data/big.bin" | awk '{print $1}')"
+
+# All of /lib/modules/<ver>/ from the kernel package; the .deb carries no
+# modules.dep (Debian runs depmod at install time), so generate it here.
+kmod_root="$CACHE/kernel-modules"
+kmod_dir="$kmod_root/lib/modules/$KVER"
+kdeb="$(awk '{print $1}' "$KDIR/.unpacked-from")"
+if [[ "$FORCE" == 1 || ! -s "$kmod_dir/modules.dep" || "$(cat "$kmod_root/.unpacked-from" 2>/dev/null)" != "$kdeb" ]]; then
+    step_start
+    command -v depmod >/dev/null 2>&1 || die "missing tool 'depmod' (install kmod)"
+    rm -rf "$kmod_root"; mkdir -p "$kmod_root"
+    dpkg-deb --fsys-tarfile "$CACHE/$kdeb" | tar -x -C "$kmod_root" "./lib/modules/$KVER"
+    # Compressed modules (.ko.xz/.ko.zst) would need a modprobe that understands them.
+    if find "$kmod_dir" -name '*.ko.*' | grep -q .; then
+        find "$kmod_dir" -name '*.ko.xz' -exec xz -d {} +
+        find "$kmod_dir" -name '*.ko.zst' -exec zstd -q -d --rm {} +
+    fi
+    depmod -b "$kmod_root" "$KVER"
+    echo "$kdeb" > "$kmod_root/.unpacked-from"
+    step_end "kernel modules + depmod"
+fi
+
+# storage_load_order: the module paths (relative to lib/modules/<ver>/) to insmod,
+# dependencies first. modules.dep lists a module's dependencies deepest-last.
+storage_load_order() {
+    local m line deps d seen=" "
+    for m in $STORAGE_MODULES; do
+        line="$(grep -E "/${m}\.ko:" "$kmod_dir/modules.dep")" || die "module $m not in modules.dep"
+        deps=( ${line#*:} )
+        for (( d=${#deps[@]}-1; d>=0; d-- )); do
+            [[ "$seen" == *" ${deps[d]} "* ]] || { echo "${deps[d]}"; seen+="${deps[d]} "; }
+        done
+        [[ "$seen" == *" ${line%%:*} "* ]] || { echo "${line%%:*}"; seen+="${line%%:*} "; }
+    done
+}
+
+write_storage_init() {
+    # /init: the normal guest init unless pc64.test=storage is on the command line.
+    # (Parameters with a dot are not handed to init, so read /proc/cmdline.)
+    cat > "$1/init" <<'EOF'
+#!/bin/sh
+export PATH=/bin:/sbin
+mount -t proc proc /proc
+test=
+grep -q 'pc64.test=storage' /proc/cmdline && test=storage
+umount /proc
+[ "$test" = storage ] && exec /storage-test
+exec /guest-init
+EOF
+    write_init "$1/guest-init"
+    cat > "$1/storage-test" <<EOF
+#!/bin/sh
+# pc64 storage test (issue 8): IDE disk + CD through ata_piix.
+export PATH=/bin:/sbin
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+exec 0</dev/console 1>/dev/console 2>&1
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+KVER=\$(uname -r)
+DISK_TEXT="$ST_DISK_TEXT"
+CD_TEXT="$ST_CD_TEXT"
+WRITE_TEXT="$ST_WRITE_TEXT"
+BIG_SHA="$ST_BIG_SHA"
+EOF
+    cat >> "$1/storage-test" <<'EOF'
+storage_dmesg() {
+    echo "== dmesg ata|scsi|sd|sr|fat|isofs"
+    dmesg | grep -E 'ata[0-9]|ata_piix|scsi|sd [0-9]|sr [0-9]|\[sd[a-z]\]|sr0|cdrom|FAT|fat|ISO|isofs|I/O error|blk_update'
+}
+fail() {
+    echo "PC64-STORAGE-FAIL: $*"
+    storage_dmesg
+    sync
+    poweroff -f
+    while true; do sleep 3600; done
+}
+# wait_dev DEV: poll for a device node for up to ~20 s (the SCSI scan is asynchronous).
+wait_dev() {
+    i=0
+    while [ ! -b "$1" ]; do
+        i=$((i + 1))
+        [ $i -gt 200 ] && return 1
+        sleep 0.1
+    done
+}
+echo
+echo "PC64-STORAGE-START"
+while read -r m; do
+    insmod "/lib/modules/$KVER/$m" || fail "insmod $m"
+done < "/lib/modules/$KVER/load-order"
+echo "PC64-STORAGE-MODULES-LOADED"
+wait_dev /dev/sda1 || fail "no /dev/sda1"
+wait_dev /dev/sr0 || fail "no /dev/sr0"
+echo "PC64-STORAGE-DEVICES: $(cat /sys/block/sda/size) sectors on sda, $(cat /sys/block/sr0/size) on sr0"
+mkdir -p /mnt/disk /mnt/cd
+mount -t vfat -o ro /dev/sda1 /mnt/disk || fail "mount sda1 ro"
+[ "$(cat /mnt/disk/hello.txt)" = "$DISK_TEXT" ] || fail "hello.txt: '$(cat /mnt/disk/hello.txt)'"
+[ "$(sha256sum /mnt/disk/big.bin | cut -d' ' -f1)" = "$BIG_SHA" ] || fail "disk big.bin checksum"
+echo "PC64-DISK-READ-OK"
+mount -t iso9660 -o ro /dev/sr0 /mnt/cd || fail "mount sr0"
+[ "$(cat /mnt/cd/cd.txt)" = "$CD_TEXT" ] || fail "cd.txt: '$(cat /mnt/cd/cd.txt)'"
+[ "$(sha256sum /mnt/cd/big.bin | cut -d' ' -f1)" = "$BIG_SHA" ] || fail "cd big.bin checksum"
+echo "PC64-CD-READ-OK"
+mount -o remount,rw /mnt/disk || fail "remount sda1 rw"
+echo "$WRITE_TEXT" > /mnt/disk/written.txt || fail "write written.txt"
+sync
+umount /mnt/disk || fail "umount sda1"
+# Read it back from the device, not the page cache.
+echo 3 > /proc/sys/vm/drop_caches
+mount -t vfat -o ro /dev/sda1 /mnt/disk || fail "re-mount sda1"
+[ "$(cat /mnt/disk/written.txt)" = "$WRITE_TEXT" ] || fail "written.txt read back: '$(cat /mnt/disk/written.txt)'"
+umount /mnt/disk
+umount /mnt/cd
+echo "PC64-DISK-WRITE-OK"
+storage_dmesg
+echo "PC64-STORAGE-DONE"
+sync
+poweroff -f
+echo "PC64-GUEST-POWEROFF-FAILED"
+while true; do sleep 3600; done
+EOF
+    chmod 755 "$1/init" "$1/storage-test"
+}
+
+if ! uptodate "$S/initrd.cpio.gz" "$BUSYBOX_SRC" "$kmod_dir/modules.dep"; then
+    step_start
+    root="$CACHE/storage-initramfs-root"
+    busybox_root "$root"
+    mdir="$root/lib/modules/$KVER"
+    mkdir -p "$mdir"
+    storage_load_order > "$mdir/load-order"
+    while read -r m; do
+        mkdir -p "$mdir/$(dirname "$m")"
+        cp "$kmod_dir/$m" "$mdir/$m"
+    done < "$mdir/load-order"
+    write_storage_init "$root"
+    pack_initramfs "$root" "$S/initrd.cpio.gz"
+    step_end "linux-storage/initrd.cpio.gz"
+fi
+
+# A 16 MiB MBR disk with one FAT16 partition at 1 MiB (no boot loader).
+if ! uptodate "$S/disk.img" "$st_data/big.bin"; then
+    step_start
+    img="$S/disk.img.tmp"
+    rm -f "$img"
+    truncate -s "${ST_DISK_MIB}M" "$img"
+    part_sectors=$(( ST_DISK_MIB * 2048 - HD_PART_START ))
+    sfdisk --quiet --no-reread --no-tell-kernel "$img" <<EOF
+label: dos
+label-id: 0x50433653
+unit: sectors
+
+start=$HD_PART_START, size=$part_sectors, type=e
+EOF
+    mkfs.fat -F 16 -n PC64STORAGE --invariant -g 255/63 \
+        --offset "$HD_PART_START" -h "$HD_PART_START" \
+        "$img" $(( part_sectors / 2 )) >/dev/null
+    export MTOOLS_SKIP_CHECK=1
+    mcopy -m -i "$img@@$(( HD_PART_START * 512 ))" "$st_data/hello.txt" "$st_data/big.bin" ::/
+    mv "$img" "$S/disk.img"
+    echo "$(( HD_PART_START * 512 ))" > "$S/disk-partition-offset"
+    step_end "linux-storage/disk.img"
+fi
+
+if ! uptodate "$S/cd.iso" "$st_data/big.bin"; then
+    step_start
+    if ! xorriso -report_about WARNING -as mkisofs -quiet \
+        -o "$S/cd.iso.tmp" -V PC64_STORAGE -R -J \
+        "$st_data/cd.txt" "$st_data/big.bin" 2>"$CACHE/xorriso-storage.log"; then
+        cat "$CACHE/xorriso-storage.log" >&2; die "xorriso (storage cd) failed"
+    fi
+    mv "$S/cd.iso.tmp" "$S/cd.iso"
+    step_end "linux-storage/cd.iso"
+fi
+
 if [[ $BUILT == 0 ]]; then
     log "guests up to date (kernel $KVER) in $OUT"
     exit 0
 fi
 log "kernel $KVER; outputs in $OUT:"
 if command -v file >/dev/null 2>&1; then
-    (cd "$OUT" && file linux-direct/vmlinuz linux-direct/initrd.cpio.gz linux-cd.iso linux-hd.img) \
+    (cd "$OUT" && file linux-direct/vmlinuz linux-direct/initrd.cpio.gz linux-cd.iso linux-hd.img \
+        linux-storage/initrd.cpio.gz linux-storage/disk.img linux-storage/cd.iso) \
         | sed 's/^/  /'
 fi
