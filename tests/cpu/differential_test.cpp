@@ -826,13 +826,15 @@ void run_native(const std::vector<Case>& cases, std::vector<Result>& results) {
         __builtin___clear_cache(static_cast<char*>(cp), static_cast<char*>(cp) + kMaxCode);
         reinterpret_cast<void (*)()>(kPrologue)();
         // Saved image below kStackTop: flags at -8, then R15.. down to RAX.
-        auto* top = reinterpret_cast<uint64_t*>(kStackTop);
+        // (Indexed upward from 16 qwords below the top: GCC's -Warray-bounds
+        // dislikes negative indices on a pointer made from a constant.)
+        auto* below = reinterpret_cast<uint64_t*>(kStackTop - 16 * sizeof(uint64_t));
         Result& res = shared[k];
-        res.flags = top[-1];
+        res.flags = below[16 - 1];
         slot = 2;
         for (int r = 15; r >= 0; --r) {
           if (r == RSP) continue;
-          res.regs[r] = top[-static_cast<int>(slot)];
+          res.regs[r] = below[16 - slot];
           ++slot;
         }
         res.regs[RSP] = kStackTop;
