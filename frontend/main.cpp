@@ -2,8 +2,11 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <iostream>
+#include <string>
 
 #include "frontend/machine.h"
+#include "frontend/monitor.h"
 #include "frontend/options.h"
 #include "frontend/screen.h"
 #ifdef PC64_HAVE_SDL
@@ -46,6 +49,19 @@ int main(int argc, char** argv) {
     g_machine_for_signal = &machine;
     std::signal(SIGINT, on_interrupt);
     std::signal(SIGTERM, on_interrupt);
+    if (cl.monitor) {
+      // The guest runs only when a command says so (s, c N).
+      pc64::Monitor mon(machine);
+      std::string line;
+      while (!mon.quit_requested()) {
+        std::fputs("(pc64) ", stdout);
+        std::fflush(stdout);
+        if (!std::getline(std::cin, line)) break;
+        mon.execute(line, std::cout);
+        std::cout.flush();
+      }
+      return 0;
+    }
     pc64::ExitReason why = pc64::ExitReason::None;
     bool ran = false;
 #ifdef PC64_HAVE_SDL

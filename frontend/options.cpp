@@ -81,6 +81,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     ("triple-fault", "on guest triple fault: stop (exit code 4) or reset (default stop)", cxxopts::value<std::string>())
     ("screenshot", "when pc64 stops, write the screen to FILE.png", cxxopts::value<std::string>())
     ("screen-text", "when pc64 stops, write the text screen to FILE as UTF-8", cxxopts::value<std::string>())
+    ("monitor", "stdio: start paused in the built-in monitor on the terminal (type help)", cxxopts::value<std::string>())
     ("debug", "log debug messages (unimplemented instructions, unclaimed ports) to stderr")
     ("h,help", "show this help")
     ("version", "show the version");
@@ -142,6 +143,11 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   c.headless = r.count("headless") > 0;
   if (r.count("screenshot")) cl.screenshot = r["screenshot"].as<std::string>();
   if (r.count("screen-text")) cl.screen_text = r["screen-text"].as<std::string>();
+  if (r.count("monitor")) {
+    if (r["monitor"].as<std::string>() != "stdio")
+      throw UsageError("--monitor: '" + r["monitor"].as<std::string>() + "' is not supported (use stdio)");
+    cl.monitor = true;
+  }
   if (r.count("serial")) {
     std::string s = r["serial"].as<std::string>();
     if (s == "stdio") {

@@ -26,6 +26,7 @@ struct CommandLine {
   bool debug = false;
   std::string screenshot;   // --screenshot: PNG of the screen when pc64 stops
   std::string screen_text;  // --screen-text: the text screen as UTF-8 when pc64 stops
+  bool monitor = false;     // --monitor stdio: start paused at the monitor prompt
   std::string help_text;
 };
 

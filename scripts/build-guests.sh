@@ -369,6 +369,8 @@ EOF
 storage_dmesg() {
     echo "== dmesg ata|scsi|sd|sr|fat|isofs"
     dmesg | grep -E 'ata[0-9]|ata_piix|scsi|sd [0-9]|sr [0-9]|\[sd[a-z]\]|sr0|cdrom|FAT|fat|ISO|isofs|I/O error|blk_update'
+    echo "== interrupts"
+    grep -E 'CPU|ata|timer' /proc/interrupts
 }
 fail() {
     echo "PC64-STORAGE-FAIL: $*"
@@ -377,12 +379,13 @@ fail() {
     poweroff -f
     while true; do sleep 3600; done
 }
-# wait_dev DEV: poll for a device node for up to ~20 s (the SCSI scan is asynchronous).
+# wait_dev DEV: poll for a device node for up to ~60 s (the SCSI scan is
+# asynchronous; libata's reset/identify timeouts are tens of seconds).
 wait_dev() {
     i=0
     while [ ! -b "$1" ]; do
         i=$((i + 1))
-        [ $i -gt 200 ] && return 1
+        [ $i -gt 600 ] && return 1
         sleep 0.1
     done
 }

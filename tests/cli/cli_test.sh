@@ -45,6 +45,14 @@ check "bad instruction count" 2 "--max-instructions: 'lots'" -- --max-instructio
 check "stray argument" 2 "unexpected argument 'disk.img'" -- disk.img
 printf 'not a bios' >"$tmp/bad.bin"
 check "bios not a bios image" 2 "BIOS image '$tmp/bad.bin' has size 10" -- --bios "$tmp/bad.bin" --headless
+# The monitor on stdio: starts paused at the reset vector, steps, quits cleanly.
+out=$(printf 'r\ns 1\nfrob\nquit\n' | "$pc64" --monitor stdio --headless --serial none 2>&1)
+if echo "$out" | grep -q "rip=000000000000fff0" && echo "$out" | grep -q "executed 1 instruction" &&
+   echo "$out" | grep -qi "unknown command"; then
+  echo "ok   monitor on stdio"; passes=$((passes+1))
+else
+  echo "FAIL monitor on stdio:"; echo "$out" | head -20; fails=$((fails+1))
+fi
 ls core* >/dev/null 2>&1 && { echo "FAIL a core file was left"; fails=$((fails+1)); }
 echo "cli: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]
