@@ -116,4 +116,6 @@ void Cpu::serialize(StateSerializer& s) {
   }
 }
 
+uint64_t Cpu::rflags() { return core_->rflags(); }
+
 }  // namespace pc64

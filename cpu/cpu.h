@@ -60,6 +60,9 @@ class Cpu {
   // 0x10 data, 0x18/0x20/0x28 ring-3 code32/data/code64) and the page tables
   // are written at physical `tables_paddr` (3 pages + one page per GiB).
   void enter_long_mode_identity(uint64_t tables_paddr, uint64_t map_bytes);
+  // RFLAGS with the lazily kept arithmetic flags folded in (the monitor,
+  // gdb): changes the representation only, not the value.
+  uint64_t rflags();
   // #UD raised for undecodable/unimplemented instructions so far.
   uint64_t undefined_opcode_count() const;
   Core& core() { return *core_; }

@@ -2,7 +2,6 @@
 
 #include <cctype>
 
-#include "cpu/core.h"
 
 namespace pc64 {
 
@@ -83,7 +82,7 @@ uint64_t& full_register(Cpu& cpu, const RegisterRef& r) {
     case K::Rflags:
       // Arithmetic flags may still be lazy (DESIGN "Lazy flags"): fold them
       // into rflags first. This changes the representation, not the value.
-      cpu.core().materialize_flags();
+      cpu.rflags();  // folds the lazy arithmetic flags into s.rflags
       return s.rflags;
     case K::Cr0: return s.cr0;
     case K::Cr2: return s.cr2;

@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <sstream>
 
-#include "cpu/core.h"
 #include "frontend/expression.h"
 #include "mem/paging.h"
 
@@ -179,7 +178,7 @@ void Monitor::cmd_help(std::ostream& out) {
 
 void Monitor::cmd_registers(std::ostream& out) {
   Cpu& cpu = m_.cpu();
-  uint64_t flags = cpu.core().rflags();  // folds lazy flags; the value is unchanged
+  uint64_t flags = cpu.rflags();  // folds lazy flags; the value is unchanged
   const CpuState& s = cpu.state();
   static constexpr const char* kNames[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
                                              "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};

@@ -391,6 +391,22 @@ wait_dev() {
 }
 echo
 echo "PC64-STORAGE-START"
+# ata_piix ignores a channel whose IDETIM IDE Decode Enable (bit 15, i.e. bit 7
+# of config bytes 41h/43h; PIIX3 data sheet 2.3.5) is clear; firmware sets it.
+cfg=/sys/bus/pci/devices/0000:00:01.1/config
+cfgbyte() { dd if=$cfg bs=1 skip=$1 count=1 2>/dev/null | od -An -tu1 | tr -d ' '; }
+t41=$(cfgbyte 65); t43=$(cfgbyte 67)
+echo "PC64-STORAGE-IDETIM: 41h=$t41 43h=$t43"
+if [ $((t41 & 128)) -eq 0 ] || [ $((t43 & 128)) -eq 0 ]; then
+    if grep -q 'pc64.storage_idetim_fix' /proc/cmdline; then
+        echo "PC64-STORAGE-NOTE: setting IDETIM decode enable from the guest (diagnostic flag)"
+        printf '\200' | dd of=$cfg bs=1 seek=65 conv=notrunc 2>/dev/null
+        printf '\200' | dd of=$cfg bs=1 seek=67 conv=notrunc 2>/dev/null
+        echo "PC64-STORAGE-IDETIM: 41h=$(cfgbyte 65) 43h=$(cfgbyte 67)"
+    else
+        fail "IDETIM IDE decode enable clear at boot: ata_piix will ignore the channels"
+    fi
+fi
 while read -r m; do
     insmod "/lib/modules/$KVER/$m" || fail "insmod $m"
 done < "/lib/modules/$KVER/load-order"
