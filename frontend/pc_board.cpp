@@ -84,6 +84,10 @@ void PcBoard::configure_for_direct_boot() {
   // PMBA = 0x600 with the I/O space enabled, as SeaBIOS's piix4_pm_setup does.
   pci->config_write(kSlotPiix, kFnPm, AcpiPm::kPmba, 4, 0x600 | 1);
   pci->config_write(kSlotPiix, kFnPm, AcpiPm::kPmregmisc, 1, 1);
+  // IDETIM: IDE decode enable on both channels (SeaBIOS's piix_ide_setup);
+  // Linux's ata_piix skips a channel whose enable bit is clear.
+  pci->config_write(kSlotPiix, kFnIde, 0x40, 2, 0x8000);
+  pci->config_write(kSlotPiix, kFnIde, 0x42, 2, 0x8000);
   // PAM: 0xC0000-0xFFFFF read/write to RAM (PAM0 has only its high nibble).
   for (uint8_t reg = 0x59; reg <= 0x5F; ++reg)
     pci->config_write(kSlotHostBridge, 0, reg, 1, reg == 0x59 ? 0x30 : 0x33);

@@ -17,7 +17,7 @@ set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 pc64=${1:?usage: storage_test.sh PC64 [BUDGET]}
-budget=${2:-4000000000}
+budget=${2:-10000000000}
 guests="$repo/guests"
 st="$guests/linux-storage"
 base="$st/disk.img"
