@@ -14,6 +14,7 @@ int exit_code_for(ExitReason r) {
     case ExitReason::None:
     case ExitReason::PowerOff:
     case ExitReason::Stopped:
+    case ExitReason::Paused:
       return 0;
     case ExitReason::InstructionLimit:
       return 3;
@@ -30,6 +31,7 @@ const char* describe(ExitReason r) {
     case ExitReason::None: return "running";
     case ExitReason::PowerOff: return "the guest powered off";
     case ExitReason::Stopped: return "stopped";
+    case ExitReason::Paused: return "paused";
     case ExitReason::InstructionLimit: return "instruction limit reached";
     case ExitReason::TripleFault: return "the guest triple-faulted (CPU shutdown)";
     case ExitReason::HaltedForever: return "the guest halted with nothing left to wake it";

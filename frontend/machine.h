@@ -26,6 +26,7 @@ enum class ExitReason {
   None,              // still runnable
   PowerOff,          // the guest switched itself off (ACPI S5, ...)
   Stopped,           // the user or frontend asked to stop
+  Paused,            // pause(): the machine is intact and run() goes on from here
   InstructionLimit,  // --max-instructions reached
   TripleFault,       // CPU shutdown and the machine is set to stop on it
   HaltedForever,     // HLT with no event left that could wake the CPU
@@ -67,6 +68,10 @@ class Machine {
   // A guest-initiated reset (keyboard controller, 0xCF9, port 0x92, triple
   // fault with --triple-fault reset): done by the loop at an instruction boundary.
   void request_reset();
+
+  // Pauses the running machine at the next instruction boundary: run()
+  // returns ExitReason::Paused and a later run() continues exactly there.
+  void pause() { request_stop(ExitReason::Paused); }
 
   // Asks the loop to stop at the next instruction boundary. Safe to call from
   // device callbacks during run(), or from another thread (window, signal).

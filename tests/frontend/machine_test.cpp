@@ -166,3 +166,21 @@ TEST_CASE("instruction limit and stop requests end the run") {
   CHECK(exit_code_for(ExitReason::InstructionLimit) == 3);
   CHECK(exit_code_for(ExitReason::TripleFault) == 4);
 }
+
+TEST_CASE("pause returns from run and a later run continues where it was") {
+  Machine m(bare(4 << 20));
+  // A ROM at the reset vector that loops forever: jmp $ (EB FE).
+  std::vector<uint8_t> rom(0x10000, 0x90);
+  rom[0xFFF0] = 0xEB;
+  rom[0xFFF1] = 0xFE;
+  m.memory().map_rom(0xFFFF0000, rom, "loop rom");
+  m.reset();
+  CHECK(m.run(1000) == ExitReason::None);  // slice over, still runnable
+  CHECK(m.instructions_retired() == 1000);
+  m.pause();
+  CHECK(m.run() == ExitReason::Paused);
+  uint64_t at = m.instructions_retired();
+  CHECK(m.run(500) == ExitReason::None);
+  CHECK(m.instructions_retired() == at + 500);
+  CHECK(m.cpu().state().rip == 0xFFF0);
+}
