@@ -218,6 +218,7 @@ uint64_t Core::run(uint64_t budget) {
       // it exactly, RDTSC and the TSC MSR, call sync_retired()).
       block_first = i;
       block_retired_base = retired;
+      const uint64_t epoch_before_run = blocks.epoch();
       for (cur = i; cur != end; ++cur) {
         next_rip = s.rip + cur->len;
         cur->handler(*this, *cur);
@@ -228,7 +229,10 @@ uint64_t Core::run(uint64_t budget) {
         }
       }
       retired = block_retired_base + static_cast<uint64_t>(cur - block_first);
-      prev = b == &scratch ? nullptr : b;
+      // A store during the run may have dropped this very block (it then
+      // lives in the retired list until the next release_retired()): only a
+      // block that is still cached may be chained from.
+      prev = (b == &scratch || blocks.epoch() != epoch_before_run) ? nullptr : b;
       prev_cache_epoch = blocks.epoch();
     } catch (const GuestFault& f) {
       if (cur) retired = block_retired_base + static_cast<uint64_t>(cur - block_first);

@@ -33,7 +33,7 @@ ctest_args=(--output-on-failure -j"$jobs")
 
 if [ "${PC64_SKIP_ASAN:-0}" != 1 ]; then
   stage "sanitizer build (ASan+UBSan)"
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPC64_SANITIZE=ON -DPC64_SDL=OFF >/dev/null
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS=-g1 -DPC64_SANITIZE=ON -DPC64_SDL=OFF >/dev/null
   cmake --build build-asan -j"$jobs"
   stage "sanitizer unit tests"
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
