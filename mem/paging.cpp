@@ -90,6 +90,7 @@ class Walk {
   WalkResult walk_32bit(uint64_t linear, uint64_t& final_entry);
   WalkResult walk_pae(uint64_t linear, uint64_t& final_entry);
   WalkResult walk_4level(uint64_t linear, uint64_t& final_entry);
+  WalkResult walk_pd(uint64_t pd_base, uint64_t linear, uint64_t rsvd, uint64_t& final_entry);
 
   PhysicalMemory& mem_;
   const PagingControl& pc_;
@@ -169,29 +170,7 @@ WalkResult Walk::walk_pae(uint64_t linear, uint64_t& final_entry) {
   // Hardware would have raised #GP at the CR3 load; at walk time the best
   // equivalent is a reserved-bit #PF.
   if (pdpte & kPaePdpteReserved) return fault(kPfPresent | kPfReserved);
-  uint64_t pde = fetch((pdpte & kAddr4K) + ((linear >> 21) & 0x1FF) * 8, 8);
-  if (!(pde & kP)) return fault(0);
-  if (pde & kPS) {
-    // 2 MiB page (table 4-9): bits 20:13 reserved (bit 12 is PAT).
-    if (pde & (rsvd | bits(20, 13))) return fault(kPfPresent | kPfReserved);
-    combine(pde, true, true);
-    r.paddr = (pde & bits(kMaxPhysAddrBits - 1, 21)) | (linear & 0x1FFFFF);
-    r.page_size = 2ULL << 20;
-    final_entry = pde;
-    r.ok = true;
-    return r;
-  }
-  if (pde & rsvd) return fault(kPfPresent | kPfReserved);
-  combine(pde, true, true);
-  uint64_t pte = fetch((pde & kAddr4K) + ((linear >> 12) & 0x1FF) * 8, 8);
-  if (!(pte & kP)) return fault(0);
-  if (pte & rsvd) return fault(kPfPresent | kPfReserved);
-  combine(pte, true, true);
-  r.paddr = (pte & kAddr4K) | (linear & 0xFFF);
-  r.page_size = 4096;
-  final_entry = pte;
-  r.ok = true;
-  return r;
+  return walk_pd(pdpte & kAddr4K, linear, rsvd, final_entry);
 }
 
 // 4-level paging (SDM 4.5): CR3 -> PML4 -> PDPT -> (1 GiB | PD -> (2 MiB | PT)).
@@ -219,10 +198,17 @@ WalkResult Walk::walk_4level(uint64_t linear, uint64_t& final_entry) {
   if (pdpte & rsvd) return fault(kPfPresent | kPfReserved);
   combine(pdpte, true, true);
 
-  uint64_t pde = fetch((pdpte & kAddr4K) + ((linear >> 21) & 0x1FF) * 8, 8);
+  return walk_pd(pdpte & kAddr4K, linear, rsvd, final_entry);
+}
+
+// The page-directory and page-table levels PAE and 4-level paging share
+// (SDM tables 4-9/4-11 and 4-18/4-20): a 2 MiB page or a 4 KiB one.
+WalkResult Walk::walk_pd(uint64_t pd_base, uint64_t linear, uint64_t rsvd, uint64_t& final_entry) {
+  WalkResult r;
+  uint64_t pde = fetch(pd_base + ((linear >> 21) & 0x1FF) * 8, 8);
   if (!(pde & kP)) return fault(0);
   if (pde & kPS) {
-    // 2 MiB page (table 4-18): bits 20:13 reserved.
+    // 2 MiB page: bits 20:13 reserved (bit 12 is PAT).
     if (pde & (rsvd | bits(20, 13))) return fault(kPfPresent | kPfReserved);
     combine(pde, true, true);
     r.paddr = (pde & bits(kMaxPhysAddrBits - 1, 21)) | (linear & 0x1FFFFF);
@@ -233,7 +219,6 @@ WalkResult Walk::walk_4level(uint64_t linear, uint64_t& final_entry) {
   }
   if (pde & rsvd) return fault(kPfPresent | kPfReserved);
   combine(pde, true, true);
-
   uint64_t pte = fetch((pde & kAddr4K) + ((linear >> 12) & 0x1FF) * 8, 8);
   if (!(pte & kP)) return fault(0);
   if (pte & rsvd) return fault(kPfPresent | kPfReserved);
