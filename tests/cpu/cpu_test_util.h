@@ -64,6 +64,23 @@ inline std::vector<uint8_t> assemble_file(const std::string& path) {
   return assemble(s);
 }
 
+// Path of a guest program in tests/cpu/asm/ (this header lives in tests/cpu).
+inline std::string asm_source(const char* name) {
+  std::string here = __FILE__;
+  return here.substr(0, here.rfind('/')) + "/asm/" + name;
+}
+
+// Result words as "1 2 e00d0000 ..." so a failing CHECK shows both sequences.
+inline std::string hex_words(const std::vector<uint32_t>& v) {
+  std::string out;
+  char buf[16];
+  for (uint32_t w : v) {
+    std::snprintf(buf, sizeof buf, "%x ", w);
+    out += buf;
+  }
+  return out;
+}
+
 struct Machine {
   PhysicalMemory mem;
   TestPorts ports;

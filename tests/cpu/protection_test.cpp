@@ -1,0 +1,178 @@
+// Protection tests: nasm guest programs (tests/cpu/asm/) for the descriptor
+// instructions (LAR/LSL/VERR/VERW/ARPL), 16-bit privilege transfers, stack
+// faults, alignment checks, VME/PVI and the double-fault rules. Each program
+// reports 32-bit words on port 0xF4; the expected words are hand-derived from
+// the descriptor tables in the .asm files and the SDM.
+#include <doctest/doctest.h>
+
+#include "cpu_test_util.h"
+
+using namespace pc64;
+using namespace pc64::test;
+
+namespace {
+
+constexpr uint32_t kNone = 0xDEADBEEF;  // LAR/LSL left the destination alone (ZF=0)
+
+// One selector of descriptors.asm's table: LAR result, LSL result, and
+// ZF of LAR, LSL, VERR, VERW as 4 bits.
+struct SelResult {
+  uint32_t sel, lar, lsl, zf;
+};
+
+void append(std::vector<uint32_t>& want, std::initializer_list<SelResult> rows) {
+  for (const SelResult& r : rows) {
+    want.push_back(r.lar);
+    want.push_back(r.lsl);
+    want.push_back(0x5A000000u | r.sel << 8 | r.zf);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("protection: LAR/LSL/VERR/VERW/ARPL on every descriptor type, 16-bit gates, far CALL/RET/IRET") {
+  Machine m;
+  m.load(0x1000, assemble_file(asm_source("descriptors.asm")));
+  m.real_mode(0x1000);
+  m.run(200000);
+  std::vector<uint32_t> want = {0xE0060000, 0xE0060000, 0x01};  // LAR, ARPL in real mode: #UD
+  // CPL 0, RPL 0. ZF bits: LAR LSL VERR VERW.
+  append(want, {
+                   {0x00, kNone, kNone, 0x0},             // null selector
+                   {0x08, 0x00C09B00, 0xFFFFFFFF, 0xE},   // code32: readable, not writable
+                   {0x10, 0x00C09300, 0xFFFFFFFF, 0xF},   // data
+                   {0x18, 0x00C0FB00, 0xFFFFFFFF, 0xE},   // ring-3 code
+                   {0x20, 0x00C0F300, 0xFFFFFFFF, 0xF},   // ring-3 data
+                   {0x28, 0x00008B00, 0x67, 0xC},         // busy 32-bit TSS (after LTR)
+                   {0x30, 0x00008200, 0x17, 0xC},         // LDT
+                   {0x38, 0x00008100, 0x2B, 0xC},         // available 16-bit TSS
+                   {0x40, 0x0000E400, kNone, 0x8},        // 16-bit call gate: LAR only
+                   {0x48, 0x0000EC00, kNone, 0x8},        // 32-bit call gate
+                   {0x50, 0x0000E500, kNone, 0x8},        // task gate
+                   {0x58, kNone, kNone, 0x0},             // 16-bit interrupt gate: never
+                   {0x60, kNone, kNone, 0x0},             // 32-bit interrupt gate: never
+                   {0x68, 0x00C09F00, 0xFFFFFFFF, 0xE},   // conforming readable code
+                   {0x70, 0x0040F900, 0xFFFF, 0xC},       // execute-only code: no VERR
+                   {0x78, 0x0000F100, 0x1FF, 0xE},        // read-only data: no VERW
+                   {0x80, 0x00409300, 0x2345, 0xF},       // DPL-0 data
+                   {0x88, kNone, kNone, 0x0},             // system type 0
+                   {0x90, 0x00008300, 0x2B, 0xC},         // busy 16-bit TSS
+                   {0x98, 0x00009B00, 0xFFFF, 0xE},       // code16
+                   {0xB0, 0x00007300, 0xABCD, 0xF},       // not present: still visible
+                   {0xB8, kNone, kNone, 0x0},             // system type A
+                   {0xC0, kNone, kNone, 0x0},             // system type D
+                   {0xC8, kNone, kNone, 0x0},             // 16-bit trap gate
+                   {0xD0, 0x0080F700, 0x12FFF, 0xF},      // expand-down, G: limit in bytes
+                   {0xD8, 0x00008C00, kNone, 0x8},        // DPL-0 call gate
+                   {0xE0, 0x0000E200, 0x17, 0xC},         // DPL-3 LDT descriptor
+                   {0xF8, kNone, kNone, 0x0},             // beyond the GDT limit
+                   {0x0C, 0x0000F300, 0x1234, 0xF},       // LDT entry 1
+                   {0x14, 0x00009B00, 0x10, 0xE},         // LDT entry 2
+                   {0x1C, kNone, kNone, 0x0},             // beyond the LDT limit
+                   // RPL 3 at CPL 0: only conforming code stays visible.
+                   {0x83, kNone, kNone, 0x0},
+                   {0x6B, 0x00C09F00, 0xFFFFFFFF, 0xE},
+                   {0x13, kNone, kNone, 0x0},
+               });
+  want.insert(want.end(), {
+                              0x12349300,  // LAR AX, m16: low word only
+                              0x12342345,  // LSL AX, r16
+                              0x5B000101,  // VERW m16 ZF=1, VERR m16 on execute-only ZF=0
+                              0x5C0000C1,  // LAR changes ZF only (SF, CF kept)
+                              0x02,        // ring 3
+                          });
+  // CPL 3, RPL 3.
+  append(want, {
+                   {0x03, kNone, kNone, 0x0},
+                   {0x0B, kNone, kNone, 0x0},  // DPL 0 < CPL
+                   {0x13, kNone, kNone, 0x0},
+                   {0x1B, 0x00C0FB00, 0xFFFFFFFF, 0xE},
+                   {0x23, 0x00C0F300, 0xFFFFFFFF, 0xF},
+                   {0x2B, kNone, kNone, 0x0},
+                   {0x33, kNone, kNone, 0x0},
+                   {0x3B, kNone, kNone, 0x0},
+                   {0x43, 0x0000E400, kNone, 0x8},
+                   {0x4B, 0x0000EC00, kNone, 0x8},
+                   {0x53, 0x0000E500, kNone, 0x8},
+                   {0x5B, kNone, kNone, 0x0},
+                   {0x63, kNone, kNone, 0x0},
+                   {0x6B, 0x00C09F00, 0xFFFFFFFF, 0xE},  // conforming: no privilege check
+                   {0x73, 0x0040F900, 0xFFFF, 0xC},
+                   {0x7B, 0x0000F100, 0x1FF, 0xE},
+                   {0x83, kNone, kNone, 0x0},
+                   {0x8B, kNone, kNone, 0x0},
+                   {0x93, kNone, kNone, 0x0},
+                   {0x9B, kNone, kNone, 0x0},
+                   {0xB3, 0x00007300, 0xABCD, 0xF},
+                   {0xBB, kNone, kNone, 0x0},
+                   {0xC3, kNone, kNone, 0x0},
+                   {0xCB, kNone, kNone, 0x0},
+                   {0xD3, 0x0080F700, 0x12FFF, 0xF},
+                   {0xDB, kNone, kNone, 0x0},
+                   {0xE3, 0x0000E200, 0x17, 0xC},
+                   {0xFB, kNone, kNone, 0x0},
+                   {0x0F, 0x0000F300, 0x1234, 0xF},
+                   {0x17, kNone, kNone, 0x0},
+                   {0x1F, kNone, kNone, 0x0},
+               });
+  want.insert(want.end(), {
+                              // ARPL: value | ZF << 16 | CF << 17
+                              0x30013,     // RPL raised 0 -> 3, ZF=1, CF kept
+                              0x20013,     // not raised, ZF=0
+                              0x00012,     // equal RPL: not raised
+                              0x10022,     // memory destination raised to 2
+                              0x1600A3,    // 16-bit code at CPL 3 after a far JMP
+                              0xE00D0010,  // MOV ES, DPL-0 data at CPL 3: #GP(0x10)
+                              // 16-bit call gate, 2 parameters, to ring 0
+                              0x18980010,  // CS K_CODE16, SS from the 32-bit TSS
+                              0x5FF4,      // ESP0 - (SS SP 2 params CS IP) as words
+                              0x00A30000,  // pushed CS, return IP
+                              0x11112222,  // parameters copied in order
+                              0x00AB4FFC,  // caller SS:SP
+                              0x00AB5000,  // RETF 4 to ring 3 popped the parameters
+                              0x170000,    // ... and nulled ES (DPL 0)
+                              // 16-bit interrupt gate and IRET
+                              0x5FF6,      // SS SP FLAGS CS IP as words
+                              0x1C0000,    // IF cleared in the handler
+                              0x00A33200,  // pushed CS, FLAGS (IOPL 3, IF)
+                              0x00AB5000,  // pushed SS:SP
+                              0x190200,    // IF back after IRET
+                              0x00AB5000,
+                              // same-level 16-bit far CALL / RETF
+                              0x1A00A3, 0x4FFC0000, 0x1B5000,
+                              0xE00D00D8,  // call gate DPL 0 from CPL 3: #GP(gate)
+                              0xE00B00F0,  // gate to a not-present segment: #NP(target)
+                              // 32-bit call gate from 16-bit code: dword frame
+                              0x5FF0, 0x00A300AB, 0x00AB5000,
+                              0x1F,
+                          });
+  CHECK(m.cpu.halted());
+  CHECK_FALSE(m.cpu.shutdown());
+  CHECK(hex_words(m.ports.results) == hex_words(want));
+}
+
+TEST_CASE("protection: LAR/LSL/VERR/VERW in 64-bit mode accept only IA-32e system types") {
+  Machine m;
+  m.load(0x1000, assemble_file(asm_source("descriptors64.asm")));
+  m.long_mode(0x1000);
+  m.run(20000);
+  std::vector<uint32_t> want;
+  append(want, {
+                   {0x08, 0x00A09B00, 0xFFFFFFFF, 0xE},  // code64 (L=1)
+                   {0x10, 0x00C09300, 0xFFFFFFFF, 0xF},
+                   {0x18, 0x00008200, 0x17, 0xC},        // LDT
+                   {0x20, kNone, kNone, 0x0},            // upper half of the LDT descriptor
+                   {0x28, 0x00008900, 0x67, 0xC},        // available 64-bit TSS
+                   {0x38, 0x00008B00, 0x67, 0xC},        // busy 64-bit TSS
+                   {0x48, 0x00008C00, kNone, 0x8},       // 64-bit call gate: LAR only
+                   {0x58, kNone, kNone, 0x0},            // 16-bit TSS
+                   {0x60, kNone, kNone, 0x0},            // 16-bit call gate
+                   {0x68, kNone, kNone, 0x0},            // task gate
+                   {0x70, kNone, kNone, 0x0},            // interrupt gate
+                   {0x80, 0x00C0FB00, 0xFFFFFFFF, 0xE},  // ring-3 code32 at CPL 0
+                   {0x88, kNone, kNone, 0x0},            // beyond the GDT limit
+               });
+  want.insert(want.end(), {0, 0});  // 64-bit destinations are zero-extended
+  CHECK(m.cpu.halted());
+  CHECK(hex_words(m.ports.results) == hex_words(want));
+}
