@@ -146,23 +146,27 @@ class Core final : public CodeWriteListener {
   uint64_t linear_checked(unsigned seg, uint64_t off, unsigned size, bool write);
   bool user() const { return s.cpl == 3; }
 
-  template <class T> T read_lin(uint64_t lin) {
+  // `seg` only matters on the slow path: a non-canonical SS reference is
+  // #SS(0) rather than #GP(0) (SDM Vol. 3A 6.15, interrupt 12).
+  template <class T> T read_lin(uint64_t lin, unsigned seg = kSegCount) {
     if (uint8_t* p = tlb.lookup(lin, sizeof(T), AccessKind::Read, user())) {
       T v;
       std::memcpy(&v, p, sizeof v);
       return v;
     }
-    return static_cast<T>(read_slow(lin, sizeof(T), user()));
+    return static_cast<T>(read_slow(lin, sizeof(T), user(), seg));
   }
-  template <class T> void write_lin(uint64_t lin, T v) {
+  template <class T> void write_lin(uint64_t lin, T v, unsigned seg = kSegCount) {
     if (uint8_t* p = tlb.lookup(lin, sizeof(T), AccessKind::Write, user())) {
       std::memcpy(p, &v, sizeof v);
       return;
     }
-    write_slow(lin, sizeof(T), v, user());
+    write_slow(lin, sizeof(T), v, user(), seg);
   }
-  template <class T> T read(unsigned seg, uint64_t off) { return read_lin<T>(linear(seg, off, sizeof(T), false)); }
-  template <class T> void write(unsigned seg, uint64_t off, T v) { write_lin<T>(linear(seg, off, sizeof(T), true), v); }
+  template <class T> T read(unsigned seg, uint64_t off) { return read_lin<T>(linear(seg, off, sizeof(T), false), seg); }
+  template <class T> void write(unsigned seg, uint64_t off, T v) {
+    write_lin<T>(linear(seg, off, sizeof(T), true), v, seg);
+  }
   template <class T> T mem_read(const Insn& i) { return read<T>(i.seg, ea(i)); }
   template <class T> void mem_write(const Insn& i, T v) { write<T>(i.seg, ea(i), v); }
   // Read-modify-write: the write permission is checked before anything is
@@ -176,7 +180,7 @@ class Core final : public CodeWriteListener {
       std::memcpy(p, &v, sizeof v);
       return;
     }
-    probe_write(lin, sizeof(T), user());
+    probe_write(lin, sizeof(T), user(), i.seg);
     T v = static_cast<T>(read_slow(lin, sizeof(T), user()));
     write_slow(lin, sizeof(T), static_cast<T>(f(v)), user());
   }
@@ -184,9 +188,18 @@ class Core final : public CodeWriteListener {
   template <class T> T read_sys(uint64_t lin) { return static_cast<T>(read_slow(lin, sizeof(T), false)); }
   template <class T> void write_sys(uint64_t lin, T v) { write_slow(lin, sizeof(T), v, false); }
 
-  uint64_t read_slow(uint64_t lin, unsigned size, bool user);
-  void write_slow(uint64_t lin, unsigned size, uint64_t v, bool user);
-  void probe_write(uint64_t lin, unsigned size, bool user);  // faults like a write would
+  uint64_t read_slow(uint64_t lin, unsigned size, bool user, unsigned seg = kSegCount);
+  void write_slow(uint64_t lin, unsigned size, uint64_t v, bool user, unsigned seg = kSegCount);
+  void probe_write(uint64_t lin, unsigned size, bool user, unsigned seg = kSegCount);  // faults like a write would
+  // Alignment checking (SDM Vol. 3A 6.15, interrupt 17): CR0.AM, RFLAGS.AC
+  // and CPL 3. While it is on, translate() keeps CPL-3 translations out of
+  // the soft TLB, so every user data access takes the slow path, which
+  // checks alignment; with it off the fast path has no extra test at all.
+  bool ac_check = false;
+  void update_ac_check();
+  // The checks every slow-path data access makes before translating:
+  // canonical form in IA-32e mode (#SS(0) for SS, else #GP(0)) and alignment.
+  void check_data_access(uint64_t lin, unsigned size, bool user, unsigned seg);
   // Linear -> physical for one byte; raises #PF (or #GP for non-canonical).
   // Returns the physical address (A20 applied) and fills the TLB.
   uint64_t translate(uint64_t lin, AccessKind kind, bool user, PhysicalMemory::Page* host = nullptr);

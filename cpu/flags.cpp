@@ -49,6 +49,7 @@ void Core::materialize_flags() {
 void Core::write_rflags(uint64_t value, uint64_t mask) {
   materialize_flags();
   s.rflags = ((s.rflags & ~mask) | (value & mask) | kFlagsFixed1) & ~(uint64_t(0x28) | (~0ull << 22) | (1u << 15));
+  if (mask & AC) update_ac_check();
 }
 
 }  // namespace pc64

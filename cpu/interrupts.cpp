@@ -213,7 +213,11 @@ void Core::deliver(uint8_t vector, bool has_error, uint32_t error, bool soft, ui
     update_mode();
     next_rip = target;
   } catch (...) {
+    // Undo the half-done delivery, but a page fault it caused keeps its CR2
+    // (the #PF or #DF handler reads it).
+    const uint64_t cr2 = s.cr2;
     s = saved;
+    s.cr2 = cr2;
     code_mode = old_code;
     stack_mode = old_stack;
     update_mode();

@@ -44,12 +44,30 @@ uint64_t Core::translate(uint64_t lin, AccessKind kind, bool user_access, Physic
   }
   uint64_t paddr = w.paddr & mem.a20_mask();
   PhysicalMemory::Page pg = mem.page(paddr & PhysicalMemory::kPageMask);
-  if (pg.read || pg.write) tlb.fill(lin, w, pg, user_access, s.cr0 & CR0_WP);
+  if ((pg.read || pg.write) && !(ac_check && user_access)) tlb.fill(lin, w, pg, user_access, s.cr0 & CR0_WP);
   if (host) *host = pg;
   return paddr;
 }
 
-uint64_t Core::read_slow(uint64_t lin, unsigned size, bool user_access) {
+void Core::update_ac_check() {
+  const bool on = (s.cr0 & CR0_AM) && (s.rflags & AC) && s.cpl == 3 && (s.cr0 & CR0_PE);
+  // Turning it on: drop the CPL-3 translations that would let data accesses
+  // bypass the check (translate() adds no new ones while it is on).
+  if (on && !ac_check) tlb.flush_all();
+  ac_check = on;
+}
+
+void Core::check_data_access(uint64_t lin, unsigned size, bool user_access, unsigned seg) {
+  if (long_mode() && (!is_canonical48(lin) || !is_canonical48(lin + size - 1))) raise(seg == SS ? kSS : kGP, 0);
+  if (ac_check && user_access) {
+    // Alignment by data size (SDM table 6-7); 10-byte x87 values need 8.
+    unsigned mask = size == 2 || size == 4 || size == 8 ? size - 1 : size == 10 ? 7 : 0;
+    if (lin & mask) raise(kAC, 0);
+  }
+}
+
+uint64_t Core::read_slow(uint64_t lin, unsigned size, bool user_access, unsigned seg) {
+  check_data_access(lin, size, user_access, seg);
   if (((lin ^ (lin + size - 1)) & PhysicalMemory::kPageMask) != 0) {
     // Crosses a page: both pages translate (and may fault) before the value
     // is assembled byte by byte.
@@ -67,13 +85,15 @@ uint64_t Core::read_slow(uint64_t lin, unsigned size, bool user_access) {
   return mem.read(paddr, size);
 }
 
-void Core::probe_write(uint64_t lin, unsigned size, bool user_access) {
+void Core::probe_write(uint64_t lin, unsigned size, bool user_access, unsigned seg) {
+  check_data_access(lin, size, user_access, seg);
   translate(lin, AccessKind::Write, user_access);
   if (((lin ^ (lin + size - 1)) & PhysicalMemory::kPageMask) != 0)
     translate(lin + size - 1, AccessKind::Write, user_access);
 }
 
-void Core::write_slow(uint64_t lin, unsigned size, uint64_t v, bool user_access) {
+void Core::write_slow(uint64_t lin, unsigned size, uint64_t v, bool user_access, unsigned seg) {
+  check_data_access(lin, size, user_access, seg);
   uint64_t last = lin + size - 1;
   if (((lin ^ last) & PhysicalMemory::kPageMask) != 0) {
     // Translate both pages before writing either (no partial write on #PF).

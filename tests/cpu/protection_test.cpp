@@ -176,3 +176,71 @@ TEST_CASE("protection: LAR/LSL/VERR/VERW in 64-bit mode accept only IA-32e syste
   CHECK(m.cpu.halted());
   CHECK(hex_words(m.ports.results) == hex_words(want));
 }
+
+TEST_CASE("protection: SS limit faults are #SS, #AC alignment checks, #DF rules and EXT in error codes") {
+  Machine m;
+  m.load(0x1000, assemble_file(asm_source("faults.asm")));
+  m.real_mode(0x1000);
+  m.run(100000);
+  const std::vector<uint32_t> want = {
+      0x01,
+      // ring 3 with SS limit 0x7FFF
+      0xE00C0000,  // MOV EAX, [SS:0x9000]: #SS(0)
+      0xE00C0000,  // [EBP + 0x8000] defaults to SS: #SS(0)
+      0xE00C0000,  // dword at 0x7FFE straddles the limit: #SS(0)
+      0xE00D0000,  // the same segment through DS: #GP(0)
+      0xE00C0000,  // PUSH beyond the limit: #SS(0) ...
+      0x8002,      // ... ESP unchanged
+      0xE00C0000,  // PUSH below an expand-down limit: #SS(0)
+      0x1FFC,      // PUSH above it works
+      0xE00C0040,  // MOV SS, not-present segment: #SS(selector)
+      0x02,
+      // alignment checks
+      0xA0,        // EFLAGS.AC=0: misaligned dword is fine
+      0xE0110000,  // AC=1, CPL 3: #AC(0)
+      0xA1,        // aligned word/dword and bytes are fine
+      0xE0110000,  // misaligned word store
+      0xE0110000,  // PUSH with a misaligned ESP
+      0xE0110000,  // LODSD from a misaligned ESI
+      0xE0110000,  // read-modify-write
+      0xA31,       // CPL 0 with AC=1: no check
+      0xA4,        // CR0.AM=0: no check
+      0x03,
+      // double faults and error codes
+      0xE0080000,  // #GP, its gate not present -> #NP during #GP -> #DF(0)
+      0xE00B0033,  // #UD, gate not present: #NP(6*8 + IDT + EXT), no #DF (benign first)
+      0xE00D0192,  // INT 0x32, not a gate: #GP(0x32*8 + IDT), no EXT
+      0xE00B019A,  // INT 0x33, not present: #NP(0x33*8 + IDT)
+      0x04,
+  };
+  CHECK(m.cpu.halted());
+  CHECK_FALSE(m.cpu.shutdown());
+  CHECK(hex_words(m.ports.results) == hex_words(want));
+}
+
+TEST_CASE("protection: 64-bit non-canonical stack references are #SS(0); #DF rules with #PF") {
+  Machine m;
+  m.load(0x1000, assemble_file(asm_source("faults64.asm")));
+  m.long_mode(0x1000);
+  m.run(100000);
+  const std::vector<uint32_t> want = {
+      0x01,
+      0xE00C0000,  // PUSH with a non-canonical RSP
+      0xE00C0000,  // MOV RAX, [RSP]
+      0xE00C0000,  // [RBP + 8]
+      0xE00D0000,  // [RBX] (DS): #GP(0)
+      0xE00C0000,  // 8 bytes from 0x7FFF'FFFFFFFC cross the canonical boundary
+      0xE00C0000,  // PUSH at 0xFFFF8000'00000000 - 8
+      0x02,
+      0xE0080000,  // #GP -> #NP while delivering it -> #DF
+      0xE0080000,  // #PF -> #PF pushing on its IST stack -> #DF
+      0x40000FF8,  // CR2 = the failed push
+      0xE0080000,  // #PF -> #GP (bad gate selector) -> #DF
+      0xE00E0002,  // #GP -> #PF pushing on its IST stack: the #PF is delivered
+      0x40001FF8,
+      0x03,
+  };
+  CHECK(m.cpu.halted());
+  CHECK_FALSE(m.cpu.shutdown());
+  CHECK(hex_words(m.ports.results) == hex_words(want));
+}
