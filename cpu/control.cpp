@@ -103,7 +103,7 @@ void h_iret(Core& c, const Insn& i) { c.iret(i.osize); }
 
 template <unsigned KIND> void h_int(Core& c, const Insn& i) {
   switch (KIND) {
-    case 0: c.deliver(static_cast<uint8_t>(i.imm), false, 0, true, c.next_rip); break;
+    case 0: c.software_interrupt(static_cast<uint8_t>(i.imm), c.next_rip); break;
     case 1: c.deliver(kBP, false, 0, true, c.next_rip); break;
     case 2:
       if (c.mode64()) c.ud();

@@ -271,6 +271,9 @@ class Core final : public CodeWriteListener {
   // (privilege-checked against the gate DPL, RIP after the instruction).
   void deliver(uint8_t vector, bool has_error, uint32_t error, bool soft, uint64_t return_rip);
   void deliver_fault(const GuestFault& f);  // with #DF / triple-fault rules
+  // INT n (opcode CD): IOPL-sensitive in virtual-8086 mode, where CR4.VME may
+  // redirect it to the 8086 program's IVT (SDM Vol. 3A 20.3.3).
+  void software_interrupt(uint8_t vector, uint64_t return_rip);
   void triple_fault(const char* why);
   bool service_interrupts();  // NMI/INTR between blocks; true if one was taken
   unsigned fault_nesting = 0;

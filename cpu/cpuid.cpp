@@ -8,6 +8,7 @@ namespace {
 
 // CPUID.1:EDX / ECX integer and system features pc64 implements.
 constexpr uint32_t kLeaf1Edx =
+    (1u << 1) |   // VME (CR4.VME/PVI, VIF/VIP, interrupt redirection bitmap)
     (1u << 3) |   // PSE
     (1u << 4) |   // TSC
     (1u << 5) |   // MSR

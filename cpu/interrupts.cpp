@@ -61,8 +61,6 @@ void Core::deliver(uint8_t vector, bool has_error, uint32_t error, bool soft, ui
     return;
   }
 
-  if (v86() && soft && ((s.rflags & IOPL) >> 12) != 3) gp(0);  // INT n in V86 with IOPL < 3
-
   const bool lm = long_mode();
   const unsigned gate_size = lm ? 16 : 8;
   if (vector * gate_size + gate_size - 1 > s.idtr.limit) gp(vector * 8u + 2 + ext);
@@ -223,6 +221,51 @@ void Core::deliver(uint8_t vector, bool has_error, uint32_t error, bool soft, ui
     update_mode();
     throw;
   }
+}
+
+namespace {
+
+// Bit `vector` of the software interrupt redirection bitmap: the 32 bytes
+// just below the I/O permission bitmap of a 32-bit TSS (SDM Vol. 3A 20.3.3).
+bool redirection_bit(Core& c, uint8_t vector) {
+  const Segment& tr = c.s.tr;
+  if (!tr.present() || (tr.type() != 9 && tr.type() != 0xB) || tr.limit < 0x67) c.gp(0);
+  const uint32_t off = c.read_sys<uint16_t>(tr.base + 0x66) - 32u + vector / 8u;
+  if (off > tr.limit) c.gp(0);
+  return (c.read_sys<uint8_t>(tr.base + off) >> (vector & 7)) & 1;
+}
+
+}  // namespace
+
+void Core::software_interrupt(uint8_t vector, uint64_t return_rip) {
+  if (v86()) {
+    const bool iopl3 = ((s.rflags & IOPL) >> 12) == 3;
+    // Table 20-2: without VME, IOPL < 3 faults (method 2) and IOPL 3 uses the
+    // IDT (method 1). With VME a clear bitmap bit sends the interrupt to the
+    // 8086 handler (methods 5, 6); a set bit behaves as without VME (3, 4).
+    if (!(s.cr4 & CR4_VME) || redirection_bit(*this, vector)) {
+      if (!iopl3) gp(0);
+    } else {
+      materialize_flags();
+      uint16_t image = static_cast<uint16_t>(s.rflags);
+      if (!iopl3) image = static_cast<uint16_t>((image & ~IF) | ((s.rflags & VIF) ? IF : 0) | IOPL);
+      const uint16_t ip = read_lin<uint16_t>(vector * 4u), cs = read_lin<uint16_t>(vector * 4u + 2);
+      const uint64_t sp = s.gpr[RSP];
+      try {
+        push<uint16_t>(image);
+        push<uint16_t>(s.seg[CS].selector);
+        push<uint16_t>(static_cast<uint16_t>(return_rip));
+      } catch (...) {
+        s.gpr[RSP] = sp;
+        throw;
+      }
+      s.rflags &= ~(TF | (iopl3 ? IF : VIF));
+      load_segment_real(CS, cs);
+      next_rip = ip;
+      return;
+    }
+  }
+  deliver(vector, false, 0, true, return_rip);
 }
 
 bool Core::service_interrupts() {

@@ -473,11 +473,23 @@ void Core::iret(unsigned osize) {
   };
   nmi_blocked = false;
   if (!(s.cr0 & CR0_PE) || v86()) {
-    if (v86() && ((s.rflags & IOPL) >> 12) != 3) gp(0);  // VME not implemented
+    // Virtual-8086 mode with IOPL < 3 needs CR4.VME and a 16-bit IRET, which
+    // then sets VIF from the image's IF (SDM Vol. 3A 20.3.2, Vol. 2 IRET).
+    const bool virt = v86() && ((s.rflags & IOPL) >> 12) != 3;
+    if (virt && (!(s.cr4 & CR4_VME) || osize != 1)) gp(0);
     uint64_t ip = rd(0);
     uint16_t sel = static_cast<uint16_t>(rd(1));
     uint64_t fl = rd(2);
     if (osize == 1 && ip > s.seg[CS].limit) gp(0);
+    if (virt) {
+      if (((fl & IF) && (s.rflags & VIP)) || (fl & TF)) gp(0);
+      load_segment_real(CS, sel);
+      set_rsp(rsp() + 3 * w);
+      write_rflags(fl, 0xFFFF & ~uint64_t(IOPL | IF));
+      s.rflags = (s.rflags & ~uint64_t(VIF)) | ((fl & IF) ? VIF : 0);
+      next_rip = ip;
+      return;
+    }
     load_segment_real(CS, sel);
     set_rsp(rsp() + 3 * w);
     uint64_t mask = (osize == 1 ? 0xFFFF : 0x257FD5) & ~uint64_t(VM | VIF | VIP);

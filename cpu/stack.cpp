@@ -59,9 +59,22 @@ struct Popa {
   }
 };
 
+// Virtual-8086 mode with IOPL < 3 and CR4.VME: 16-bit PUSHF/POPF see VIF in
+// the IF position and IOPL as 3; the 32-bit forms still fault (SDM Vol. 3A
+// 20.3.2, Vol. 2 PUSHF/POPF).
+template <class T> bool v86_virtual_flags(Core& c) {
+  if (!c.v86() || ((c.s.rflags & IOPL) >> 12) == 3) return false;
+  if (!(c.s.cr4 & CR4_VME) || sizeof(T) != 2) c.gp(0);
+  return true;
+}
+
 struct Pushf {
   template <class T> static void fn(Core& c, const Insn&) {
-    if (c.v86() && ((c.s.rflags & IOPL) >> 12) != 3) c.gp(0);
+    if (v86_virtual_flags<T>(c)) {
+      uint64_t f = c.rflags();
+      c.push<uint16_t>(static_cast<uint16_t>((f & ~uint64_t(IF)) | ((f & VIF) ? IF : 0) | IOPL));
+      return;
+    }
     uint64_t f = c.rflags() & ~uint64_t(RF | VM);  // the image has RF and VM clear
     c.push<T>(static_cast<T>(f));
   }
@@ -69,7 +82,15 @@ struct Pushf {
 struct Popf {
   template <class T> static void fn(Core& c, const Insn&) {
     const unsigned iopl = (c.s.rflags & IOPL) >> 12;
-    if (c.v86() && iopl != 3) c.gp(0);
+    if (v86_virtual_flags<T>(c)) {
+      uint16_t v = c.peek<uint16_t>();
+      // A pending virtual interrupt that this would enable, or TF: #GP(0).
+      if (((v & IF) && (c.s.rflags & VIP)) || (v & TF)) c.gp(0);
+      c.set_rsp(c.rsp() + 2);
+      c.write_rflags(v, 0xFFFF & ~uint64_t(IOPL | IF));
+      c.s.rflags = (c.s.rflags & ~uint64_t(VIF | RF)) | ((v & IF) ? VIF : 0);
+      return;
+    }
     T v = c.peek<T>();
     uint64_t mask = CF | PF | AF | ZF | SF | TF | DF | OF | NT | AC | ID;
     if (c.s.cpl == 0 && !c.v86()) mask |= IOPL;

@@ -224,7 +224,17 @@ template <unsigned OP> void h_sys(Core& c, const Insn& i) {
     case kSti: {
       if (c.protected_mode() || c.v86()) {
         unsigned iopl = (c.s.rflags & IOPL) >> 12;
-        if (c.v86() ? iopl != 3 : c.s.cpl > iopl) c.gp(0);
+        if (c.v86() ? iopl != 3 : c.s.cpl > iopl) {
+          // Without the right to change IF: VME (virtual-8086 mode) and PVI
+          // (CPL 3) let CLI/STI change VIF instead; STI faults while a
+          // virtual interrupt is pending (VIP), so the monitor can deliver it
+          // (SDM Vol. 3A 20.3.2, 20.4).
+          const bool virt = c.v86() ? (c.s.cr4 & CR4_VME) : (c.s.cpl == 3 && (c.s.cr4 & CR4_PVI));
+          if (!virt || (OP == kSti && (c.s.rflags & VIP))) c.gp(0);
+          if (OP == kCli) c.s.rflags &= ~uint64_t(VIF);
+          else c.s.rflags |= VIF;
+          break;
+        }
       }
       if (OP == kCli) {
         c.s.rflags &= ~uint64_t(IF);

@@ -244,3 +244,45 @@ TEST_CASE("protection: 64-bit non-canonical stack references are #SS(0); #DF rul
   CHECK_FALSE(m.cpu.shutdown());
   CHECK(hex_words(m.ports.results) == hex_words(want));
 }
+
+TEST_CASE("protection: VME in virtual-8086 mode and PVI at CPL 3 (VIF, VIP, redirection bitmap)") {
+  Machine m;
+  m.load(0x1000, assemble_file(asm_source("vme.asm")));
+  m.real_mode(0x1000);
+  m.run(100000);
+  const std::vector<uint32_t> want = {
+      0x01,
+      0x313000,    // V86 CLI: PUSHF shows IF = VIF = 0 and IOPL 3
+      0x323200,    // STI sets VIF
+      0xE00D0000,  // PUSHFD: #GP(0)
+      0xE00D0000,  // POPF with TF: #GP(0)
+      0x333200,    // INT 0x40 redirected to the V86 IVT: image has IF = VIF, IOPL 3
+      0x343000,    // ... and VIF is cleared in the handler
+      0x353200,    // IRET restored VIF
+      0xE00D0000,  // INT 0x41 (bitmap bit set) with IOPL 0: #GP(0)
+      0x361,       // INT3 goes through the IDT (VM=1 in the image); sets VIP
+      0xE00D0000,  // STI while VIP: #GP(0)
+      0xE00D0000,  // POPF enabling IF while VIP: #GP(0)
+      0x373000,    // POPF with IF=0 is fine
+      0xE00D0000,  // IRET enabling IF while VIP: #GP(0)
+      0x361,       // INT3 clears VIP
+      0x383200,    // STI works again
+      0xE00D0000,  // IRETD with IOPL 0: #GP(0)
+      0xE00D0000,  // HLT: #GP(0), on to ring 3 with PVI
+      0x02,
+      0x41000200,  // CLI at CPL 3: VIF=0, IF stays
+      0x42080200,  // STI: VIF=1
+      0x360,       // INT3 sets VIP
+      0x43180200,
+      0xE00D0000,  // STI while VIP: #GP(0)
+      0x44100200,  // CLI still clears VIF
+      0x45100200,  // POPFD changes neither IF nor VIF
+      0x360,       // INT3 clears CR4.PVI
+      0xE00D0000,  // CLI without PVI: #GP(0)
+      0xE00D0000,  // HLT
+      0x03,
+  };
+  CHECK(m.cpu.halted());
+  CHECK_FALSE(m.cpu.shutdown());
+  CHECK(hex_words(m.ports.results) == hex_words(want));
+}
