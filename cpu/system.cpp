@@ -98,8 +98,36 @@ bool Core::read_msr(uint32_t idx, uint64_t& v) {
   return false;
 }
 
+namespace {
+
+// Memory types an MTRR may hold (SDM Vol. 3A 11.11.2: UC WC WT WP WB) and
+// those a PAT entry may hold (11.12.2: the same plus UC-). Others are #GP.
+bool valid_mtrr_type(uint64_t t) { return t == 0 || t == 1 || t == 4 || t == 5 || t == 6; }
+bool valid_pat_type(uint64_t t) { return valid_mtrr_type(t) || t == 7; }
+template <class F> bool every_byte(uint64_t v, F ok) {
+  for (unsigned k = 0; k < 8; ++k)
+    if (!ok((v >> (8 * k)) & 0xFF)) return false;
+  return true;
+}
+constexpr uint64_t kPhysAddrHigh = ~0ull << kMaxPhysAddrBits;  // reserved above MAXPHYADDR
+
+}  // namespace
+
 bool Core::write_msr(uint32_t idx, uint64_t v) {
   auto canonical = [&](uint64_t a) { return is_canonical48(a); };
+  // Reserved bits and invalid memory types raise #GP (the caller's false).
+  if (idx == 0x277 && !every_byte(v, valid_pat_type)) return false;
+  if (idx == 0x2FF && ((v & ~0xCFFull) || !valid_mtrr_type(v & 0xFF))) return false;  // IA32_MTRR_DEF_TYPE
+  if ((idx == 0x250 || idx == 0x258 || idx == 0x259 || (idx >= 0x268 && idx <= 0x26F)) &&
+      !every_byte(v, valid_mtrr_type))
+    return false;  // fixed-range MTRRs: 8 types each
+  if (idx >= 0x200 && idx <= 0x20F) {
+    // IA32_MTRR_PHYSBASEn: type in 7:0, 11:8 reserved; PHYSMASKn: 10:0 reserved, V in bit 11.
+    const bool mask = idx & 1;
+    if (v & kPhysAddrHigh) return false;
+    if (mask ? (v & 0x7FF) : ((v & 0xF00) || !valid_mtrr_type(v & 0xFF))) return false;
+  }
+  if (idx == 0xC0000103 && (v >> 32)) return false;  // IA32_TSC_AUX: 32 bits
   switch (idx) {
     case 0x10: s.tsc_offset = v - (time_base_ns + retired); return true;
     case 0x1B: s.apic_base = (v & ~0x6FFull) | (s.apic_base & 0x100); return true;  // BSP bit read-only
