@@ -28,6 +28,18 @@ void append(std::vector<uint32_t>& want, std::initializer_list<SelResult> rows) 
   }
 }
 
+// One external interrupt vector, raised until acknowledged.
+struct OneIrq : InterruptSource {
+  bool pending = true;
+  uint8_t vector = 0x40;
+  bool intr_pending() const override { return pending; }
+  uint8_t acknowledge_intr() override {
+    pending = false;
+    return vector;
+  }
+  bool take_nmi() override { return false; }
+};
+
 }  // namespace
 
 TEST_CASE("protection: LAR/LSL/VERR/VERW/ARPL on every descriptor type, 16-bit gates, far CALL/RET/IRET") {
@@ -144,6 +156,7 @@ TEST_CASE("protection: LAR/LSL/VERR/VERW/ARPL on every descriptor type, 16-bit g
                               0xE00B00F0,  // gate to a not-present segment: #NP(target)
                               // 32-bit call gate from 16-bit code: dword frame
                               0x5FF0, 0x00A300AB, 0x00AB5000,
+                              0x47EC, 0x10,  // INT from ring 3 with a 16-bit TSS: its SP0/SS0
                               0x1F,
                           });
   CHECK(m.cpu.halted());
@@ -285,4 +298,40 @@ TEST_CASE("protection: VME in virtual-8086 mode and PVI at CPL 3 (VIF, VIP, redi
   CHECK(m.cpu.halted());
   CHECK_FALSE(m.cpu.shutdown());
   CHECK(hex_words(m.ports.results) == hex_words(want));
+}
+
+TEST_CASE("protection: an external interrupt through a bad gate sets EXT in the error code") {
+  Machine m;
+  OneIrq irq;
+  m.cpu.set_interrupt_source(&irq);
+  // Gate 0x40: interrupt gate, not present -> #NP(0x40*8 + IDT + EXT) = 0x203.
+  m.load(0x1000, assemble(R"(bits 64
+org 0x1000
+    lidt [idtd]
+    sti
+    nop
+.wait:
+    hlt
+    jmp .wait
+np_handler:
+    pop rax
+    mov [0x3000], rax
+    cli
+    hlt
+align 16
+idt:
+    times 11*16 db 0
+    dw np_handler, 0x08, 0x8E00, 0, 0, 0, 0, 0   ; vector 11
+    times (0x40 - 12)*16 db 0
+    dw np_handler, 0x08, 0x0E00, 0, 0, 0, 0, 0   ; vector 0x40: not present
+idtd:
+    dw 0x41*16 - 1
+    dq idt
+)"));
+  m.long_mode(0x1000);
+  m.run(1000);
+  uint64_t err = 0;
+  m.mem.read_bytes(0x3000, &err, 8);
+  CHECK(err == 0x203);
+  CHECK_FALSE(irq.pending);
 }

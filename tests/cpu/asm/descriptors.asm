@@ -355,9 +355,18 @@ gate32_entry:
     shl eax, 16
     mov ax, [esp + 12]
     out PORT, eax                 ; 0x00A300AB
+    ; From now on a 16-bit TSS supplies the ring-0 stack (SP0 at 2, SS0 at 4).
+    mov word [tss16 + 2], 0x4800
+    mov word [tss16 + 4], K_DATA
+    mov ax, 0x38
+    ltr ax
     retf
 
 int42_handler:
+    mov eax, esp
+    out PORT, eax                 ; 0x47EC: SS:SP from the 16-bit TSS, 5 dwords pushed
+    mov eax, ss
+    out PORT, eax                 ; 0x10
     REPORT 0x1F
     hlt
 
