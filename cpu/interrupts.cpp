@@ -104,6 +104,7 @@ void Core::deliver(uint8_t vector, bool has_error, uint32_t error, bool soft, ui
   // Save what a failure half-way must restore.
   const CpuState saved = s;
   const unsigned old_code = code_mode, old_stack = stack_mode;
+  uint16_t new_ss = 0;  // the inner stack segment after a legacy stack switch
   try {
     const uint16_t old_ss = s.seg[SS].selector;
     const uint64_t old_sp = s.gpr[RSP];
@@ -151,6 +152,7 @@ void Core::deliver(uint8_t vector, bool has_error, uint32_t error, bool soft, ui
         if (!sd.present()) raise(kSS, (nss & ~3u) + ext);
         set_accessed(nss, sd);
         s.seg[SS] = segment_from(nss, sd);
+        new_ss = nss;
       }
       s.cpl = ncpl;
       s.rflags &= ~uint64_t(VM);
@@ -210,7 +212,7 @@ void Core::deliver(uint8_t vector, bool has_error, uint32_t error, bool soft, ui
     if (!trap_gate) s.rflags &= ~uint64_t(IF);
     update_mode();
     next_rip = target;
-  } catch (...) {
+  } catch (GuestFault& f) {
     // Undo the half-done delivery, but a page fault it caused keeps its CR2
     // (the #PF or #DF handler reads it).
     const uint64_t cr2 = s.cr2;
@@ -219,6 +221,9 @@ void Core::deliver(uint8_t vector, bool has_error, uint32_t error, bool soft, ui
     code_mode = old_code;
     stack_mode = old_stack;
     update_mode();
+    // Overrunning the new stack after a stack switch is #SS(selector + EXT)
+    // (SDM Vol. 2 INT n, protected-mode exceptions); without a switch #SS(0).
+    if (new_ss && f.vector == kSS && f.error == 0) f.error = (new_ss & ~3u) + ext;
     throw;
   }
 }

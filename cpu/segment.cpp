@@ -395,11 +395,13 @@ void Core::far_call(uint16_t sel, uint64_t offset, unsigned osize) {
         for (unsigned k = nparams; k-- > 0;) push<uint16_t>(static_cast<uint16_t>(params[k]));
       }
       push_ret(gsize);
-    } catch (...) {
+    } catch (GuestFault& f) {
       s.cpl = old_cpl;
       s.seg[SS] = old_ss_seg;
       s.gpr[RSP] = old_sp;
       update_mode();
+      // Overrunning the new stack names its selector (SDM Vol. 2 CALL: #SS(selector)).
+      if (f.vector == kSS && f.error == 0) f.error = nss & ~3u;
       throw;
     }
     enter_code_segment(*this, tsel, cd, ncpl);

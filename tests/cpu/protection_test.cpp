@@ -207,6 +207,8 @@ TEST_CASE("protection: SS limit faults are #SS, #AC alignment checks, #DF rules 
       0xE00C0000,  // PUSH below an expand-down limit: #SS(0)
       0x1FFC,      // PUSH above it works
       0xE00C0040,  // MOV SS, not-present segment: #SS(selector)
+      0xE00C0050,  // call gate to ring 1 overruns the new stack: #SS(new SS)
+      0xE00C0050,  // INT n to ring 1 likewise (no EXT: software interrupt)
       0x02,
       // alignment checks
       0xA0,        // EFLAGS.AC=0: misaligned dword is fine

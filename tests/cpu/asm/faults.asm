@@ -27,6 +27,9 @@ TSS32    equ 0x28
 U_SMALL  equ 0x30
 U_EXPDN  equ 0x38
 U_NP     equ 0x40
+R1_CODE  equ 0x48
+R1_SMALL equ 0x50
+R1_GATE  equ 0x58
 
 bits 16
 org 0x1000
@@ -63,6 +66,8 @@ pm32:
     mov dword [tss + 4], 0x6000   ; ESP0
     mov word [tss + 8], K_DATA    ; SS0
     mov word [tss + 0x66], 0x68
+    mov dword [tss + 0x0C], 0x1002 ; ESP1
+    mov word [tss + 0x10], R1_SMALL | 1  ; SS1
     mov ax, TSS32
     ltr ax
     mov eax, cr0
@@ -119,7 +124,13 @@ user:
 .g: mov ax, U_DATA | 3
     mov ss, ax
     mov esp, 0x5800
-    REPORT 0x02
+    ; Stack switch to ring 1 whose new stack (SS1 limit 0xFFF, ESP1 0x1002)
+    ; overflows: #SS(SS1), through a call gate and through an interrupt gate.
+    RESUME .q
+    call R1_GATE:0
+.q: RESUME .r
+    int 0x34
+.r: REPORT 0x02
 
     ; ---- #AC (CR0.AM is set) ----
     mov eax, [0x3001]             ; AC=0: no check
@@ -153,6 +164,10 @@ user:
     popfd
     REPORT 0x03
     int 0x31                      ; to ring 0 for the rest
+
+r1_entry:                         ; never reached: the ring-1 stack overflows
+    REPORT 0xBAD
+    hlt
 
 int30_handler:                    ; ring 0, EFLAGS.AC still 1
     mov eax, [0x3001]             ; CPL 0: no check
@@ -237,12 +252,15 @@ gdt:
     dq 0x0040F30000007FFF         ; 0x30 ring-3 data, limit 0x7FFF, B
     dq 0x0040F70000000FFF         ; 0x38 ring-3 expand-down data, limit 0xFFF, B
     dq 0x00CF73000000FFFF         ; 0x40 ring-3 data, not present
+    dq 0x00CFBB000000FFFF         ; 0x48 ring-1 code
+    dq 0x0040B30000000FFF         ; 0x50 ring-1 data, limit 0xFFF, B
+    dw r1_entry, R1_CODE, 0xEC00, 0   ; 0x58 call gate to ring 1, DPL 3
 gdt_end:
 gdt_desc:
     dw gdt_end - gdt - 1
     dd gdt
 idt_desc:
-    dw 0x34*8 - 1
+    dw 0x35*8 - 1
     dd idt
 resume: dd 0
 
@@ -262,3 +280,4 @@ idt:
     dw int31_handler, K_CODE32, 0xEE00, 0   ; 0x31 DPL 3
     dw 0, K_CODE32, 0x8000, 0               ; 0x32 present, type 0: not a gate
     dw 0, K_CODE32, 0x0E00, 0               ; 0x33 interrupt gate, not present
+    dw r1_entry, R1_CODE, 0xEE00, 0         ; 0x34 DPL 3 gate to ring 1
