@@ -33,6 +33,7 @@ constexpr uint32_t kLeaf1EcxFpuSse = (1u << 0) | (1u << 9) | (1u << 19) | (1u <<
 
 constexpr uint32_t kExt1Edx = (1u << 11) |  // SYSCALL/SYSRET
                               (1u << 20) |  // NX
+                              (1u << 27) |  // RDTSCP (with IA32_TSC_AUX)
                               (1u << 29);   // LM
 constexpr uint32_t kExt1Ecx = (1u << 0) |   // LAHF/SAHF in 64-bit mode
                               (1u << 5);    // ABM (LZCNT)

@@ -166,7 +166,8 @@ TEST_CASE("CPUID: the profile advertises what is implemented, and no more") {
   c.cpuid(0x80000000, 0, r);
   CHECK(r[0] >= 0x80000008);
   c.cpuid(0x80000001, 0, r);
-  CHECK((r[3] & ((1u << 11) | (1u << 20) | (1u << 29))) == ((1u << 11) | (1u << 20) | (1u << 29)));  // SYSCALL NX LM
+  const uint32_t ext_edx = (1u << 11) | (1u << 20) | (1u << 27) | (1u << 29);  // SYSCALL NX RDTSCP LM
+  CHECK((r[3] & ext_edx) == ext_edx);
   CHECK((r[3] & (1u << 26)) == 0);  // no 1 GiB pages advertised
   CHECK((r[2] & 1) == 1);           // LAHF/SAHF in 64-bit mode
   c.cpuid(0x80000008, 0, r);
