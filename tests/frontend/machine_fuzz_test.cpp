@@ -60,3 +60,32 @@ TEST_CASE("10^5 random port and MMIO accesses to a machine with every device") {
   CHECK(m.ports().port_read(0xCFC, 4) == 0x12378086u);
   CHECK(reads > 0);
 }
+
+TEST_CASE("the CPU's FERR# reaches the 8259 as IRQ13 (vector base + 5 on the slave); port 0xF0 clears it") {
+  MachineConfig c;
+  c.ram_bytes = 16ULL << 20;
+  c.serial = SerialMode::None;
+  Machine m(c);
+  REQUIRE(m.board());
+  m.reset();
+  PortBus& p = m.ports();
+  // 8259 pair: master at 0x08, slave at 0x70 cascaded on IRQ2, 8086 mode, all unmasked.
+  for (auto [port, v] : std::initializer_list<std::pair<uint16_t, uint8_t>>{
+           {0x20, 0x11}, {0x21, 0x08}, {0x21, 0x04}, {0x21, 0x01}, {0x21, 0x00},
+           {0xA0, 0x11}, {0xA1, 0x70}, {0xA1, 0x02}, {0xA1, 0x01}, {0xA1, 0x00}})
+    p.port_write(port, 1, v);
+  InterruptSource& intr = *m.board()->router;  // the CPU's interrupt source
+  REQUIRE(intr.set_apic_base_msr(0xFEE00000));  // local APIC off: the 8259 drives INTR
+  CHECK_FALSE(intr.intr_pending());
+  intr.set_ferr(true);  // what a waiting x87 instruction does with CR0.NE = 0
+  REQUIRE(intr.intr_pending());
+  CHECK(intr.acknowledge_intr() == 0x75);
+  p.port_write(0xF0, 1, 0);  // handler: clear the latch (asserts IGNNE#)
+  p.port_write(0xA0, 1, 0x20);
+  p.port_write(0x20, 1, 0x20);
+  intr.set_ferr(true);  // ignored while IGNNE# is asserted
+  CHECK_FALSE(intr.intr_pending());
+  intr.set_ferr(false);  // FNCLEX
+  intr.set_ferr(true);   // the next exception interrupts again
+  CHECK(intr.intr_pending());
+}
