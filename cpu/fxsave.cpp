@@ -112,7 +112,9 @@ template <bool Wide> void h_fxrstor(Core& c, const Insn& i) {
   std::memcpy(&mx, img + 24, 4);
   if (mx & ~kMxcsrMask) c.gp(0);  // reserved MXCSR bits (SDM FXRSTOR)
   FpuState& f = c.s.fpu;
+  const uint16_t old_fsw = f.fsw;
   fx_load_x87(f, img, Wide);
+  x87_es_cleared(c, old_fsw);  // FERR# follows the restored ES
   if (c.s.cr4 & CR4_OSFXSR) {
     f.mxcsr = mx;
     unsigned n = c.mode64() ? 16 : 8;
@@ -174,8 +176,10 @@ template <bool Wide> void h_xrstor(Core& c, const Insn& i) {
   if ((rfbm & XCR0_SSE) && (mx & ~kMxcsrMask)) c.gp(0);
   FpuState& f = c.s.fpu;
   if (rfbm & XCR0_X87) {
+    const uint16_t old_fsw = f.fsw;
     if (bv & XCR0_X87) fx_load_x87(f, img, Wide);
     else x87_init_state(f);
+    x87_es_cleared(c, old_fsw);
   }
   if (rfbm & XCR0_SSE) {
     f.mxcsr = mx;  // MXCSR comes from memory whenever SSE is requested

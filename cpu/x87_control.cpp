@@ -208,7 +208,9 @@ void h_fnsave(Core& c, const Insn& i) {
   }
   std::memcpy(b + n, regs, 80);
   store_words(c, i, b, n + 80);
+  const uint16_t old_fsw = f.fsw;
   f.finit();  // FNSAVE then initialises the FPU
+  x87_es_cleared(c, old_fsw);
 }
 void h_frstor(Core& c, const Insn& i) {
   check_fpu(c);

@@ -300,6 +300,19 @@ TEST_CASE("CR0.NE=0: a pending x87 exception asserts FERR# at the next waiting i
   CHECK(probe.asserted == 3);
   CHECK(exec(c, {0xDB, 0xE3}) == -1);  // fninit also negates it
   CHECK(probe.negated == 2);
+  // So do FNSAVE (it reinitialises the FPU) and FXRSTOR of an image without ES.
+  c.s.fpu.fsw |= 0x0004 | FSW_ES | FSW_B;
+  CHECK(exec(c, {0x9B}) == -1);
+  CHECK(probe.asserted == 4);
+  CHECK(exec(c, {0xDD, 0x36}) == -1);  // fnsave [rsi]
+  CHECK(probe.negated == 3);
+  CHECK(exec(c, {0x0F, 0xAE, 0x06}) == -1);  // fxsave [rsi]: a clean image
+  c.s.fpu.fsw |= 0x0004 | FSW_ES | FSW_B;
+  CHECK(exec(c, {0x9B}) == -1);
+  CHECK(probe.asserted == 5);
+  CHECK(exec(c, {0x0F, 0xAE, 0x0E}) == -1);  // fxrstor [rsi]
+  CHECK(probe.negated == 4);
+  CHECK((c.s.fpu.fsw & FSW_ES) == 0);
 }
 
 TEST_CASE("FNINIT and RESET state; FpuState serialises both ways") {
