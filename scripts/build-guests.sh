@@ -81,7 +81,7 @@ mkdir -p "$CACHE" "$OUT/linux-direct"
 # the other architecture's packages.
 APT_OPTS=()
 PKG_DIR_SUFFIX=""
-PKG_ARCH_GLOB="*"
+PKG_ARCH_GLOB="$(dpkg --print-architecture)"  # offline fallback: the cached .deb of this architecture
 fetch_pkg() {
     local pkg="$1"; shift
     local dir="$CACHE/$pkg$PKG_DIR_SUFFIX" stamp="$CACHE/$pkg$PKG_DIR_SUFFIX/.unpacked-from"
