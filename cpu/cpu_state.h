@@ -62,6 +62,7 @@ inline constexpr uint64_t CR4_PGE = 1u << 7;
 inline constexpr uint64_t CR4_PCE = 1u << 8;
 inline constexpr uint64_t CR4_OSFXSR = 1u << 9;
 inline constexpr uint64_t CR4_OSXMMEXCPT = 1u << 10;
+inline constexpr uint64_t CR4_OSXSAVE = 1u << 18;
 inline constexpr uint64_t EFER_SCE = 1u << 0;
 inline constexpr uint64_t EFER_LME = 1u << 8;
 inline constexpr uint64_t EFER_LMA = 1u << 10;

@@ -30,6 +30,8 @@ constexpr uint32_t kLeaf1Ecx =
 // SSE2(26) in EDX and SSE3(0) SSSE3(9) ... in ECX here, with CR4.OSFXSR support.
 constexpr uint32_t kLeaf1EdxFpuSse = (1u << 0) | (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26);  // FPU MMX FXSR SSE SSE2
 constexpr uint32_t kLeaf1EcxFpuSse = (1u << 0) | (1u << 9) | (1u << 19) | (1u << 20);  // SSE3 SSSE3 SSE4.1 SSE4.2
+constexpr uint32_t kLeaf1EcxXsave = 1u << 26;    // XSAVE/XRSTOR/XGETBV/XSETBV, XCR0 = x87|SSE (leaf 0xD)
+constexpr uint32_t kLeaf1EcxOsxsave = 1u << 27;  // OSXSAVE: a copy of CR4.OSXSAVE (SDM Vol. 2 CPUID)
 
 constexpr uint32_t kExt1Edx = (1u << 11) |  // SYSCALL/SYSRET
                               (1u << 20) |  // NX
@@ -53,10 +55,9 @@ void le_string(const char* s, uint32_t* out, unsigned words) {
 void Core::cpuid(uint32_t leaf, uint32_t subleaf, uint32_t r[4]) const {
   // r = EAX, EBX, ECX, EDX
   r[0] = r[1] = r[2] = r[3] = 0;
-  (void)subleaf;
   switch (leaf) {
     case 0:
-      r[0] = 7;  // highest basic leaf; no 0xA: no architectural performance monitoring
+      r[0] = 0xD;  // highest basic leaf (XSAVE's 0xD); 8-0xC read as zeros: no perfmon, no topology
       {  // EBX="Genu" EDX="ineI" ECX="ntel"
         uint32_t v[3];
         le_string("GenuineIntel", v, 3);
@@ -68,7 +69,7 @@ void Core::cpuid(uint32_t leaf, uint32_t subleaf, uint32_t r[4]) const {
     case 1:
       r[0] = 0x00010676;                 // family 6, model 0x17 (Penryn), stepping 6
       r[1] = (8u << 8) | (1u << 16);     // CLFLUSH line 8*8 bytes, 1 logical processor, APIC ID 0
-      r[2] = kLeaf1Ecx | kLeaf1EcxFpuSse;
+      r[2] = kLeaf1Ecx | kLeaf1EcxFpuSse | kLeaf1EcxXsave | ((s.cr4 & CR4_OSXSAVE) ? kLeaf1EcxOsxsave : 0);
       r[3] = kLeaf1Edx | kLeaf1EdxFpuSse;
       break;
     case 2:
@@ -78,6 +79,7 @@ void Core::cpuid(uint32_t leaf, uint32_t subleaf, uint32_t r[4]) const {
     case 6:
     case 7:
       break;  // no deterministic cache parameters, no thermal/power, no extended features
+    case 0xD: fpu_cpuid_leaf_d(subleaf, s.fpu.xcr0, r); break;  // XSAVE state components and sizes
     case 0x80000000: r[0] = 0x80000008; break;
     case 0x80000001:
       r[2] = kExt1Ecx;

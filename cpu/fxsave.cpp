@@ -8,7 +8,6 @@ namespace pc64 {
 
 namespace {
 
-constexpr uint64_t kCr4Osxsave = 1u << 18;  // CR4.OSXSAVE (SDM Vol. 3A 2.5)
 constexpr unsigned kLegacyArea = 512;
 constexpr unsigned kXsaveHeader = 64;
 constexpr unsigned kXsaveSize = kLegacyArea + kXsaveHeader;  // x87 + SSE only
@@ -113,7 +112,9 @@ template <bool Wide> void h_fxrstor(Core& c, const Insn& i) {
   std::memcpy(&mx, img + 24, 4);
   if (mx & ~kMxcsrMask) c.gp(0);  // reserved MXCSR bits (SDM FXRSTOR)
   FpuState& f = c.s.fpu;
+  const uint16_t old_fsw = f.fsw;
   fx_load_x87(f, img, Wide);
+  x87_es_cleared(c, old_fsw);  // FERR# follows the restored ES
   if (c.s.cr4 & CR4_OSFXSR) {
     f.mxcsr = mx;
     unsigned n = c.mode64() ? 16 : 8;
@@ -137,7 +138,7 @@ void h_stmxcsr(Core& c, const Insn& i) {
 // ---------------- XSAVE family ----------------
 
 void check_xsave(Core& c) {
-  if (!(c.s.cr4 & kCr4Osxsave)) c.ud();
+  if (!(c.s.cr4 & CR4_OSXSAVE)) c.ud();
   if (c.s.cr0 & CR0_TS) c.raise(kNM);
 }
 
@@ -175,8 +176,10 @@ template <bool Wide> void h_xrstor(Core& c, const Insn& i) {
   if ((rfbm & XCR0_SSE) && (mx & ~kMxcsrMask)) c.gp(0);
   FpuState& f = c.s.fpu;
   if (rfbm & XCR0_X87) {
+    const uint16_t old_fsw = f.fsw;
     if (bv & XCR0_X87) fx_load_x87(f, img, Wide);
     else x87_init_state(f);
+    x87_es_cleared(c, old_fsw);
   }
   if (rfbm & XCR0_SSE) {
     f.mxcsr = mx;  // MXCSR comes from memory whenever SSE is requested
@@ -189,14 +192,14 @@ template <bool Wide> void h_xrstor(Core& c, const Insn& i) {
 }
 
 void h_xgetbv(Core& c, const Insn&) {
-  if (!(c.s.cr4 & kCr4Osxsave)) c.ud();
+  if (!(c.s.cr4 & CR4_OSXSAVE)) c.ud();
   if (uint32_t(c.s.gpr[RCX]) != 0) c.gp(0);  // only XCR0 exists (no XGETBV1)
   c.s.gpr[RAX] = uint32_t(c.s.fpu.xcr0);
   c.s.gpr[RDX] = uint32_t(c.s.fpu.xcr0 >> 32);
 }
 
 void h_xsetbv(Core& c, const Insn&) {
-  if (!(c.s.cr4 & kCr4Osxsave)) c.ud();
+  if (!(c.s.cr4 & CR4_OSXSAVE)) c.ud();
   if (c.s.cpl != 0 || c.v86()) c.gp(0);
   if (uint32_t(c.s.gpr[RCX]) != 0) c.gp(0);
   uint64_t v = (uint64_t(uint32_t(c.s.gpr[RDX])) << 32) | uint32_t(c.s.gpr[RAX]);

@@ -16,6 +16,11 @@ class InterruptSource {
   virtual uint8_t acknowledge_intr() = 0;
   // A non-maskable interrupt is waiting; taking it clears it.
   virtual bool take_nmi() { return false; }
+  // The CPU's FERR# output (SDM Vol. 1 8.7, D.2.1): asserted when a waiting
+  // x87 instruction finds an unmasked exception pending while CR0.NE = 0,
+  // negated when FNCLEX/FNINIT/... clear it. A PC chipset turns it into
+  // IRQ13; without one nothing happens.
+  virtual void set_ferr(bool) {}
 
   // The local APIC's CPU-side registers. IA32_APIC_BASE (MSR 0x1B): a write
   // returning false raises #GP (reserved bits). CR8 is the task-priority

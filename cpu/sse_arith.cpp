@@ -76,6 +76,11 @@ template <int I> uint32_t cmpps(Xmm& d, const Xmm& s, uint32_t mx) { return sse_
 template <int I> uint32_t cmppd(Xmm& d, const Xmm& s, uint32_t mx) { return sse_soft::cmp<I, true, false>(d, s, mx); }
 template <int I> uint32_t cmpss(Xmm& d, const Xmm& s, uint32_t mx) { return sse_soft::cmp<I, false, true>(d, s, mx); }
 template <int I> uint32_t cmpsd(Xmm& d, const Xmm& s, uint32_t mx) { return sse_soft::cmp<I, true, true>(d, s, mx); }
+template <bool Double, bool Unordered> void op_comis(Core& c, Xmm& d, const Xmm& s, const Insn&) {
+  sse_soft::ComisResult r = sse_soft::comis<Double, Unordered>(d, s, host_mxcsr(c));
+  sse_flags(c, r.flags);
+  c.set_flags(kArithFlags, (r.zf ? ZF : 0) | (r.pf ? PF : 0) | (r.cf ? CF : 0));
+}
 #endif
 
 // Handler tables for the imm8-selected host instructions: one instantiation
@@ -141,12 +146,10 @@ bool build_sse_arith(Insn& i, const Decoded& d, unsigned) {
       // Shares its mnemonic with the string instruction CMPSD.
       if (!is_xmm(d, 0)) return build_string(i, d, 1);
       return imm_form<Src::M64>(i, d, &cmpsd_handler<Src::Reg>, &cmpsd_handler<Src::M64>);
-#if PC64_HOST_SSE
     case ZYDIS_MNEMONIC_COMISS: return xmm_form<op_comis<false, false>, Src::M32>(i, d);
     case ZYDIS_MNEMONIC_UCOMISS: return xmm_form<op_comis<false, true>, Src::M32>(i, d);
     case ZYDIS_MNEMONIC_COMISD: return xmm_form<op_comis<true, false>, Src::M64>(i, d);
     case ZYDIS_MNEMONIC_UCOMISD: return xmm_form<op_comis<true, true>, Src::M64>(i, d);
-#endif
     default: return false;
   }
 }

@@ -24,9 +24,12 @@ inline void check_sse(Core& c) {
 
 // A pending unmasked x87 exception (FSW.ES) is reported when the next waiting
 // x87 or MMX instruction starts: #MF with CR0.NE, else the legacy FERR# path
-// (SDM Vol. 1 8.7). pc64 has no FERR# wire into the PIC yet, so with NE=0 the
-// exception stays pending and the instruction proceeds (as with IGNNE#).
+// (SDM Vol. 1 8.7): FERR# to the chipset (IRQ13), the exception stays pending
+// and the instruction proceeds (as with IGNNE#).
 void x87_pending_exception(Core& c);
+// After an instruction that may clear FSW.ES (FNCLEX, FNINIT, FLDCW, FLDENV,
+// FRSTOR): negates FERR# when ES went from 1 to 0.
+void x87_es_cleared(Core& c, uint16_t old_fsw);
 
 // x87 instructions: CR0.EM or CR0.TS -> #NM (SDM Vol. 3A table 2-2).
 inline void check_fpu(Core& c) {

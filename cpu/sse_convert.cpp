@@ -8,6 +8,52 @@
 
 namespace pc64 {
 
+namespace {
+
+// The GPR forms, shared by the host and the portable paths: CVTSI2SS/SD take
+// a runner `uint32_t fn(Xmm& d, T v, uint32_t mxcsr)`, CVT(T)SS/SD2SI a runner
+// `uint32_t fn(const Xmm& s, T& r, uint32_t mxcsr)`; both return the flags raised.
+template <class T, uint32_t (*Host)(Xmm&, T, uint32_t)> void h_cvtsi2f(Core& c, const Insn& i) {
+  check_sse(c);
+  T v = (i.flags & kInsnHasMem) ? static_cast<T>(c.mem_read<std::make_unsigned_t<T>>(i))
+                                : static_cast<T>(c.s.gpr[i.r1]);
+  Xmm t = c.s.fpu.xmm[i.r0];
+  uint32_t f = Host(t, v, host_mxcsr(c));
+  sse_flags(c, f);
+  c.s.fpu.xmm[i.r0] = t;
+}
+template <class T, Src K, uint32_t (*Host)(const Xmm&, T&, uint32_t)> void h_cvtf2si(Core& c, const Insn& i) {
+  check_sse(c);
+  Xmm s = load_src<K>(c, i);
+  T r;
+  uint32_t f = Host(s, r, host_mxcsr(c));
+  sse_flags(c, f);
+  c.s.gpr[i.r0] = static_cast<std::make_unsigned_t<T>>(r);  // 32-bit results zero-extend
+}
+
+bool gpr64(const Decoded& d, unsigned k) {
+  return d.is_reg(k) ? ZydisRegisterGetClass(d.op[k].reg.value) == ZYDIS_REGCLASS_GPR64 : d.op[k].size == 64;
+}
+
+template <uint32_t (*H32)(const Xmm&, int32_t&, uint32_t), uint32_t (*H64)(const Xmm&, int64_t&, uint32_t), Src K>
+bool to_int(Insn& i, const Decoded& d) {
+  set_operands(i, d);
+  i.r0 = static_cast<uint8_t>(ZydisRegisterGetId(d.op[0].reg.value));
+  bool w = gpr64(d, 0);
+  if (d.is_mem(1)) i.handler = w ? &h_cvtf2si<int64_t, K, H64> : &h_cvtf2si<int32_t, K, H32>;
+  else i.handler = w ? &h_cvtf2si<int64_t, Src::Reg, H64> : &h_cvtf2si<int32_t, Src::Reg, H32>;
+  return true;
+}
+template <uint32_t (*H32)(Xmm&, int32_t, uint32_t), uint32_t (*H64)(Xmm&, int64_t, uint32_t)>
+bool from_int(Insn& i, const Decoded& d) {
+  set_operands(i, d);
+  if (d.is_reg(1)) i.r1 = static_cast<uint8_t>(ZydisRegisterGetId(d.op[1].reg.value));
+  i.handler = gpr64(d, 1) ? &h_cvtsi2f<int64_t, H64> : &h_cvtsi2f<int32_t, H32>;
+  return true;
+}
+
+}  // namespace
+
 #if PC64_HOST_SSE
 
 namespace {
@@ -55,24 +101,6 @@ PC64_CVT2SI(cvtsd2si64, "cvtsd2si", int64_t)
 PC64_CVT2SI(cvttsd2si32, "cvttsd2si", int32_t)
 PC64_CVT2SI(cvttsd2si64, "cvttsd2si", int64_t)
 #undef PC64_CVT2SI
-
-template <class T, uint32_t (*Host)(Xmm&, T, uint32_t)> void h_cvtsi2f(Core& c, const Insn& i) {
-  check_sse(c);
-  T v = (i.flags & kInsnHasMem) ? static_cast<T>(c.mem_read<std::make_unsigned_t<T>>(i))
-                                : static_cast<T>(c.s.gpr[i.r1]);
-  Xmm t = c.s.fpu.xmm[i.r0];
-  uint32_t f = Host(t, v, host_mxcsr(c));
-  sse_flags(c, f);
-  c.s.fpu.xmm[i.r0] = t;
-}
-template <class T, Src K, uint32_t (*Host)(const Xmm&, T&, uint32_t)> void h_cvtf2si(Core& c, const Insn& i) {
-  check_sse(c);
-  Xmm s = load_src<K>(c, i);
-  T r;
-  uint32_t f = Host(s, r, host_mxcsr(c));
-  sse_flags(c, f);
-  c.s.gpr[i.r0] = static_cast<std::make_unsigned_t<T>>(r);  // 32-bit results zero-extend
-}
 
 // ---- MMX-operand forms ----
 // CVTPI2PS xmm, mm/m64: two int32 -> the low two singles; upper lanes kept.
@@ -127,27 +155,6 @@ template <Src K, uint32_t (*Host)(Xmm&, const Xmm&, uint32_t)> void h_cvtpd2pi(C
   mmx_write(c, i.r0, r.u64[0]);
 }
 
-bool gpr64(const Decoded& d, unsigned k) {
-  return d.is_reg(k) ? ZydisRegisterGetClass(d.op[k].reg.value) == ZYDIS_REGCLASS_GPR64 : d.op[k].size == 64;
-}
-
-template <uint32_t (*H32)(const Xmm&, int32_t&, uint32_t), uint32_t (*H64)(const Xmm&, int64_t&, uint32_t), Src K>
-bool to_int(Insn& i, const Decoded& d) {
-  set_operands(i, d);
-  i.r0 = static_cast<uint8_t>(ZydisRegisterGetId(d.op[0].reg.value));
-  bool w = gpr64(d, 0);
-  if (d.is_mem(1)) i.handler = w ? &h_cvtf2si<int64_t, K, H64> : &h_cvtf2si<int32_t, K, H32>;
-  else i.handler = w ? &h_cvtf2si<int64_t, Src::Reg, H64> : &h_cvtf2si<int32_t, Src::Reg, H32>;
-  return true;
-}
-template <uint32_t (*H32)(Xmm&, int32_t, uint32_t), uint32_t (*H64)(Xmm&, int64_t, uint32_t)>
-bool from_int(Insn& i, const Decoded& d) {
-  set_operands(i, d);
-  if (d.is_reg(1)) i.r1 = static_cast<uint8_t>(ZydisRegisterGetId(d.op[1].reg.value));
-  i.handler = gpr64(d, 1) ? &h_cvtsi2f<int64_t, H64> : &h_cvtsi2f<int32_t, H32>;
-  return true;
-}
-
 }  // namespace
 
 #define PC64_CVT(M, fn, K) \
@@ -194,7 +201,7 @@ bool build_sse_convert(Insn& i, const Decoded& d, unsigned) {
 }
 #undef PC64_CVT
 
-#else  // the portable path covers the XMM-to-XMM conversions so far
+#else  // the portable path: XMM-to-XMM and GPR conversions (no MMX forms yet)
 
 #define PC64_CVT(M, fn, K) \
   case ZYDIS_MNEMONIC_##M: return xmm_form<host_op<fn>, Src::K>(i, d);
@@ -206,6 +213,12 @@ bool build_sse_convert(Insn& i, const Decoded& d, unsigned) {
     PC64_CVT(CVTSD2SS, cvtsd2ss, M64) PC64_CVT(CVTDQ2PS, cvtdq2ps, M128A) PC64_CVT(CVTPS2DQ, cvtps2dq<false>, M128A)
     PC64_CVT(CVTTPS2DQ, cvtps2dq<true>, M128A) PC64_CVT(CVTDQ2PD, cvtdq2pd, M64) PC64_CVT(CVTPD2DQ, cvtpd2dq<false>, M128A)
     PC64_CVT(CVTTPD2DQ, cvtpd2dq<true>, M128A)
+    case ZYDIS_MNEMONIC_CVTSI2SS: return from_int<cvtsi2f<false, int32_t>, cvtsi2f<false, int64_t>>(i, d);
+    case ZYDIS_MNEMONIC_CVTSI2SD: return from_int<cvtsi2f<true, int32_t>, cvtsi2f<true, int64_t>>(i, d);
+    case ZYDIS_MNEMONIC_CVTSS2SI: return to_int<cvtf2si<false, false, int32_t>, cvtf2si<false, false, int64_t>, Src::M32>(i, d);
+    case ZYDIS_MNEMONIC_CVTTSS2SI: return to_int<cvtf2si<false, true, int32_t>, cvtf2si<false, true, int64_t>, Src::M32>(i, d);
+    case ZYDIS_MNEMONIC_CVTSD2SI: return to_int<cvtf2si<true, false, int32_t>, cvtf2si<true, false, int64_t>, Src::M64>(i, d);
+    case ZYDIS_MNEMONIC_CVTTSD2SI: return to_int<cvtf2si<true, true, int32_t>, cvtf2si<true, true, int64_t>, Src::M64>(i, d);
     default: return false;
   }
 }

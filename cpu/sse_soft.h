@@ -3,9 +3,9 @@
 // the MXCSR flags raised), computed lane by lane with softfloat80's IEEE
 // binary32/binary64 routines. Used on hosts without SSE and with
 // PC64_SOFTFLOAT; tests compare each against the host instruction.
-// Covered: ADD/SUB/MUL/DIV/MIN/MAX/SQRT (PS/PD/SS/SD), CMPxx, and the
-// XMM-to-XMM conversions. Not yet: RCP/RSQRT, HADD/HSUB/ADDSUB, ROUND, DP,
-// (U)COMIS, and the GPR conversions.
+// Covered: ADD/SUB/MUL/DIV/MIN/MAX/SQRT (PS/PD/SS/SD), CMPxx, (U)COMIS, the
+// XMM-to-XMM conversions and CVTSI2SS/SD, CVT(T)SS/SD2SI. Not yet: RCP/RSQRT,
+// HADD/HSUB/ADDSUB, ROUND, DP.
 #pragma once
 #include "cpu/fpu_state.h"
 #include "cpu/softfloat80.h"
@@ -96,6 +96,39 @@ template <bool Trunc> uint32_t cvtpd2dq(Xmm& d, const Xmm& s, uint32_t mx) {
   for (unsigned k = 0; k < 2; ++k) r.i32[k] = static_cast<int32_t>(sf80::sse::to_int(s.u64[k], true, 32, Trunc, e));
   d = r;
   return e.flags;
+}
+
+// ---- GPR conversions ----
+// CVTSI2SS/SD: a signed integer into the low lane; the other lanes are kept.
+template <bool Dbl, class T> uint32_t cvtsi2f(Xmm& d, T v, uint32_t mx) {
+  Env e = Env::from_mxcsr(mx);
+  put<Dbl>(d, 0, sf80::sse::from_int(v, Dbl, e));
+  return e.flags;
+}
+// CVT(T)SS/SD2SI: the low lane to a signed 32/64-bit integer (the integer
+// indefinite value and IE on NaN or overflow).
+template <bool Dbl, bool Trunc, class T> uint32_t cvtf2si(const Xmm& s, T& r, uint32_t mx) {
+  Env e = Env::from_mxcsr(mx);
+  r = static_cast<T>(sf80::sse::to_int(get<Dbl>(s, 0), Dbl, sizeof(T) * 8, Trunc, e));
+  return e.flags;
+}
+
+// (U)COMISS/SD (SDM COMISD): unordered -> ZF PF CF = 1 1 1, less -> CF, equal
+// -> ZF, greater -> none. COMIS signals invalid on any NaN (as the
+// signalling predicate LT_OS), UCOMIS only on an SNaN (as EQ_OQ).
+struct ComisResult {
+  bool zf, pf, cf;
+  uint32_t flags;
+};
+template <bool Dbl, bool Unordered> ComisResult comis(const Xmm& a, const Xmm& b, uint32_t mx) {
+  uint64_t x = get<Dbl>(a, 0), y = get<Dbl>(b, 0);
+  Env e = Env::from_mxcsr(mx);
+  sf80::sse::compare(Unordered ? 0 : 1, x, y, Dbl, e);  // raises the flags once
+  Env quiet = Env::from_mxcsr(mx);
+  bool unord = sf80::sse::compare(3, x, y, Dbl, quiet);
+  bool lt = sf80::sse::compare(1, x, y, Dbl, quiet);
+  bool eq = sf80::sse::compare(0, x, y, Dbl, quiet);
+  return {unord || eq, unord, unord || lt, e.flags};
 }
 
 }  // namespace pc64::sse_soft

@@ -43,8 +43,9 @@ void Core::write_cr3(uint64_t v) {
 }
 
 void Core::write_cr4(uint64_t v) {
-  // Supported: VME PVI TSD DE PSE PAE MCE PGE PCE OSFXSR OSXMMEXCPT.
-  constexpr uint64_t kSupported = 0x7FF;
+  // Supported: VME PVI TSD DE PSE PAE MCE PGE PCE OSFXSR OSXMMEXCPT, and
+  // OSXSAVE because CPUID.1:ECX.XSAVE is set (SDM Vol. 3A 2.5: else #GP).
+  constexpr uint64_t kSupported = 0x7FF | CR4_OSXSAVE;
   if (v & ~kSupported) gp(0);
   if (long_mode() && !(v & CR4_PAE)) gp(0);
   uint64_t old = s.cr4;

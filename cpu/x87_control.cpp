@@ -8,30 +8,43 @@ namespace pc64 {
 
 void x87_pending_exception(Core& c) {
   // SDM Vol. 1 8.7: with CR0.NE the pending exception is reported as #MF at
-  // this waiting instruction. With NE clear, a PC signals FERR# to IRQ13
-  // through the chipset; pc64 does not model that wire yet, so the
-  // instruction proceeds as if IGNNE# were asserted.
+  // this waiting instruction. With NE clear the CPU asserts FERR#, which a PC
+  // turns into IRQ13 (D.2.1); the instruction then proceeds as it would with
+  // IGNNE# asserted (pc64 does not freeze until the interrupt is taken: the
+  // IRQ13 handler runs at the next instruction boundary where IF allows it).
   if (c.s.cr0 & CR0_NE) c.raise(kMF);
+  if (c.intr) c.intr->set_ferr(true);
+}
+
+void x87_es_cleared(Core& c, uint16_t old_fsw) {
+  // FERR# follows FSW.ES: negated once the pending exception is gone.
+  if ((old_fsw & FSW_ES) && !(c.s.fpu.fsw & FSW_ES) && c.intr) c.intr->set_ferr(false);
 }
 
 namespace {
 
 void h_fninit(Core& c, const Insn&) {
   check_fpu(c);
+  uint16_t old = c.s.fpu.fsw;
   c.s.fpu.finit();
+  x87_es_cleared(c, old);
 }
 void h_fnclex(Core& c, const Insn&) {
   check_fpu(c);
+  uint16_t old = c.s.fpu.fsw;
   c.s.fpu.fsw &= ~(kFswExceptions | FSW_SF | FSW_ES | FSW_B);
+  x87_es_cleared(c, old);
 }
 void h_fldcw(Core& c, const Insn& i) {
   check_fpu_wait(c);
   FpuState& f = c.s.fpu;
+  const uint16_t old_fsw = f.fsw;
   // Reserved bits 7 and 13-15 read as 0, bit 6 as 1 (as the hardware stores them).
   f.fcw = static_cast<uint16_t>((c.mem_read<uint16_t>(i) & 0x1F3F) | 0x40);
   // Unmasking a pending exception sets ES/B: reported at the next waiting instruction.
   if (f.fsw & ~f.fcw & kFswExceptions) f.fsw |= FSW_ES | FSW_B;
   else f.fsw &= ~(FSW_ES | FSW_B);
+  x87_es_cleared(c, old_fsw);
 }
 void h_fnstcw(Core& c, const Insn& i) {
   check_fpu(c);
@@ -119,6 +132,7 @@ void store_env(Core& c, const Insn& i, uint8_t* b) {
 
 void load_env(Core& c, const Insn& i, const uint8_t* b) {
   FpuState& f = c.s.fpu;
+  const uint16_t old_fsw = f.fsw;
   bool wide = i.osize != 1;
   unsigned step = wide ? 4 : 2;
   auto get = [&](unsigned idx) {
@@ -144,6 +158,7 @@ void load_env(Core& c, const Insn& i, const uint8_t* b) {
   }
   if (f.fsw & ~f.fcw & kFswExceptions) f.fsw |= FSW_ES | FSW_B;
   else f.fsw &= ~(FSW_ES | FSW_B);
+  x87_es_cleared(c, old_fsw);
 }
 
 // Environment/save images are written and read as 16-bit units after a
@@ -193,7 +208,9 @@ void h_fnsave(Core& c, const Insn& i) {
   }
   std::memcpy(b + n, regs, 80);
   store_words(c, i, b, n + 80);
+  const uint16_t old_fsw = f.fsw;
   f.finit();  // FNSAVE then initialises the FPU
+  x87_es_cleared(c, old_fsw);
 }
 void h_frstor(Core& c, const Insn& i) {
   check_fpu(c);

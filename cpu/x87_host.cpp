@@ -62,8 +62,13 @@ struct alignas(16) SaveImage {
 void to_image(const FpuState& f, SaveImage& im) {
   std::memset(im.b, 0, sizeof im.b);
   uint16_t fsw = f.fsw & ~(FSW_ES | FSW_B);  // a pending exception must not trap on the host
+  // Only reached with one pending when CR0.NE = 0 (FERR# path, the
+  // instruction proceeds): the host FPU re-derives "pending" from unmasked
+  // sticky flags after FRSTOR, so those flags are masked for this one
+  // instruction (run_stub re-derives ES from the guest's own FCW afterwards).
+  uint16_t fcw = f.fcw | (f.fsw & ~f.fcw & kFswExceptions);
   uint16_t tag = f.full_tag();
-  std::memcpy(im.b + 0, &f.fcw, 2);
+  std::memcpy(im.b + 0, &fcw, 2);
   std::memcpy(im.b + 4, &fsw, 2);
   std::memcpy(im.b + 8, &tag, 2);
   for (unsigned k = 0; k < 8; ++k) {
@@ -93,6 +98,7 @@ void run_stub(Core& c, unsigned index, void* mem) {
   uint64_t fl = (c.rflags() & kArithFlags) | kFlagsFixed1;
   reinterpret_cast<Stub>(const_cast<uint8_t*>(page + index * kSlot))(mem, im.b, &fl);
   from_image(c.s.fpu, im);
+  if (c.s.fpu.fsw & ~c.s.fpu.fcw & kFswExceptions) c.s.fpu.fsw |= FSW_ES;  // see to_image
   if (c.s.fpu.fsw & FSW_ES) c.s.fpu.fsw |= FSW_B;
   c.set_flags(kArithFlags, fl);  // unchanged unless FCOMI/FUCOMI(P) wrote them
 }

@@ -128,7 +128,19 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   drive_opt("cdrom", c.cdrom, DiskWriteMode::ReadOnly);
   c.snapshot = r.count("snapshot") > 0;
   file_opt("kernel", c.kernel);
-  file_opt("initrd", c.initrd);
+  if (r.count("initrd")) {
+    // Linux: one file. Multiboot: "file [string],file [string],...": each
+    // module's path is the item up to its first space.
+    c.initrd = r["initrd"].as<std::string>();
+    size_t start = 0;
+    while (start <= c.initrd.size()) {
+      size_t comma = c.initrd.find(',', start);
+      std::string item = c.initrd.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      require_readable(item.substr(0, item.find(' ')), "--initrd");
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
   if (r.count("append")) c.append = r["append"].as<std::string>();
   if ((!c.initrd.empty() || !c.append.empty()) && c.kernel.empty())
     throw UsageError(std::string(c.initrd.empty() ? "--append" : "--initrd") + ": needs --kernel");

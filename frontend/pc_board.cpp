@@ -44,6 +44,8 @@ PcBoard::PcBoard(const MachineConfig& config, PhysicalMemory& mem, PortBus& port
   kbc = make<I8042>(own, ports, IrqLine(router, 1), IrqLine(router, 12), [&mem](bool on) { mem.set_a20(on); },
                     hooks.reset);
   port92 = make<Port92>(own, ports, [&mem](bool on) { mem.set_a20(on); }, hooks.reset);
+  coprocessor_error = make<CoprocessorError>(own, ports, IrqLine(router, CoprocessorError::kIrq));
+  router->connect_ferr([c = coprocessor_error](bool asserted) { c->set_ferr(asserted); });
 
   switch (config.serial) {
     case SerialMode::Stdio: serial_out = std::make_unique<StdioCharBackend>(); break;

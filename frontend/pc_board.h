@@ -24,6 +24,7 @@
 #include "io/pit8254.h"
 #include "io/piix3_isa.h"
 #include "io/port92.h"
+#include "io/coprocessor_error.h"
 #include "io/port_bus.h"
 #include "io/rtc_cmos.h"
 #include "io/std_vga_pci.h"
@@ -55,6 +56,7 @@ struct PcBoard {
   AcpiPm* pm = nullptr;
   FwCfg* fw_cfg = nullptr;
   Port92* port92 = nullptr;
+  CoprocessorError* coprocessor_error = nullptr;
   Pit8254* pit = nullptr;
   RtcCmos* rtc = nullptr;
   I8042* kbc = nullptr;

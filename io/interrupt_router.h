@@ -13,6 +13,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <functional>
 
 #include "cpu/interrupt_source.h"
 #include "io/device.h"
@@ -79,6 +80,11 @@ class InterruptRouter final : public Device, public IrqSink, public InterruptSou
   bool intr_pending() const override;
   uint8_t acknowledge_intr() override;
   bool take_nmi() override { return lapic_.take_nmi(); }
+  // FERR# goes to the chipset's coprocessor-error logic (IRQ13), connected by the board.
+  void set_ferr(bool asserted) override {
+    if (ferr_) ferr_(asserted);
+  }
+  void connect_ferr(std::function<void(bool)> f) { ferr_ = std::move(f); }
 
  private:
   void update_isa(unsigned irq);
@@ -86,6 +92,7 @@ class InterruptRouter final : public Device, public IrqSink, public InterruptSou
   LegacyPic& pic_;
   IoApic& ioapic_;
   LocalApic& lapic_;
+  std::function<void(bool)> ferr_;
 
   // ---- state ----
   std::array<bool, kIsaIrqs> isa_level_{};  // as driven by ISA devices

@@ -3,7 +3,10 @@
 # <repo>/guests/, from Debian packages only.
 #
 #   guests/linux-direct/{vmlinuz,initrd.cpio.gz,cmdline}   direct Linux boot
+#   guests/linux-direct/fpu-checks.expected               what tests/guests/fpu/ prints natively
 #   guests/linux-cd.iso                                   isolinux El Torito CD (isohybrid)
+#   guests/linux-i386/{vmlinuz,initrd.cpio.gz}, guests/linux-i386.iso
+#                                                         32-bit kernel (686-pae) + i386 busybox
 #   guests/linux-hd.img                                   64 MiB MBR disk, FAT16 + syslinux
 #   guests/linux-storage/{initrd.cpio.gz,disk.img,cd.iso}  ata_piix storage test (pc64.test=storage):
 #                                                         initramfs + IDE/SCSI/FS modules, FAT disk, data CD
@@ -17,7 +20,8 @@
 #
 # needs: apt (apt-get, apt-cache), dpkg (dpkg-deb), busybox-static, cpio, gzip,
 #        isolinux, syslinux, syslinux-common, xorriso, mtools, dosfstools, fdisk (sfdisk),
-#        kmod (depmod), coreutils, file (optional, only for the final report)
+#        kmod (depmod), coreutils, gcc + libc6-dev (static glibc, for tests/guests/fpu),
+#        file (optional, only for the final report)
 # (syslinux-utils is not required: xorriso writes the isohybrid MBR itself.)
 set -euo pipefail
 shopt -s inherit_errexit      # also stop on errors inside $(fetch_pkg ...)
@@ -59,7 +63,7 @@ uptodate() {
     return 0
 }
 
-for tool in apt-get apt-cache dpkg-deb cpio gzip xorriso mformat mcopy mkfs.fat sfdisk syslinux; do
+for tool in gcc apt-get apt-cache dpkg-deb cpio gzip xorriso mformat mcopy mkfs.fat sfdisk syslinux; do
     command -v "$tool" >/dev/null 2>&1 || die "missing tool '$tool' (see '# needs:' in $SCRIPT)"
 done
 for f in "$ISOLINUX_BIN" "$ISOHDPFX_BIN" "$LDLINUX_C32" "$MBR_BIN"; do
@@ -73,9 +77,14 @@ mkdir -p "$CACHE" "$OUT/linux-direct"
 # candidate version is not there yet) and unpack it into $CACHE/PKG/. With
 # paths given, only those are extracted (the kernel package is mostly modules).
 # Prints the unpack directory.
+# APT_OPTS (extra apt options) and PKG_DIR_SUFFIX are set by fetch_i386 for
+# the other architecture's packages.
+APT_OPTS=()
+PKG_DIR_SUFFIX=""
+PKG_ARCH_GLOB="$(dpkg --print-architecture)"  # offline fallback: the cached .deb of this architecture
 fetch_pkg() {
     local pkg="$1"; shift
-    local dir="$CACHE/$pkg" stamp="$CACHE/$pkg/.unpacked-from"
+    local dir="$CACHE/$pkg$PKG_DIR_SUFFIX" stamp="$CACHE/$pkg$PKG_DIR_SUFFIX/.unpacked-from"
     local deb
     # Fast path: already unpacked from a cached .deb and no refresh asked for.
     if [[ "$REFRESH" != 1 && "$FORCE" != 1 && -f "$stamp" ]]; then
@@ -84,12 +93,12 @@ fetch_pkg() {
             echo "$dir"; return 0
         fi
     fi
-    deb="$(cd "$CACHE" && apt-get download --print-uris "$pkg" 2>/dev/null | awk 'NR==1{print $2}' || true)"
-    [[ -n "$deb" ]] || deb="$(cd "$CACHE" && ls -t "${pkg}"_*.deb 2>/dev/null | head -n1 || true)"
+    deb="$(cd "$CACHE" && apt-get "${APT_OPTS[@]}" download --print-uris "$pkg" 2>/dev/null | awk 'NR==1{print $2}' || true)"
+    [[ -n "$deb" ]] || deb="$(cd "$CACHE" && ls -t "${pkg}"_*_$PKG_ARCH_GLOB.deb 2>/dev/null | head -n1 || true)"
     [[ -n "$deb" ]] || die "apt cannot find package '$pkg' (apt-get update?)"
     if [[ ! -s "$CACHE/$deb" ]]; then
         log "downloading $deb" >&2
-        (cd "$CACHE" && apt-get download -qq -o APT::Sandbox::User="$(id -un)" "$pkg" >&2) \
+        (cd "$CACHE" && apt-get "${APT_OPTS[@]}" download -qq -o APT::Sandbox::User="$(id -un)" "$pkg" >&2) \
             || die "apt-get download $pkg failed"
         [[ -s "$CACHE/$deb" ]] || die "apt-get download $pkg did not produce $deb"
     fi
@@ -158,8 +167,14 @@ echo "== dev"
 ls /dev
 echo "== date"
 date
-echo "== dmesg ACPI|IOAPIC|clocksource"
-dmesg | grep -E 'ACPI|IOAPIC|clocksource'
+echo "== dmesg ACPI|IOAPIC|clocksource|x86/fpu"
+dmesg | grep -E 'ACPI|IOAPIC|clocksource|x86/fpu'
+if [ -x /bin/pc64-fpu-checks ]; then
+    # User-space FPU/SIMD results; compared with the host's (fpu-checks.expected).
+    # Console log level 1 keeps kernel messages out of the compared lines.
+    dmesg -n 1
+    /bin/pc64-fpu-checks
+fi
 echo "== end"
 if grep -q 'pc64.shell=1' /proc/cmdline; then
     echo "PC64-GUEST-SHELL"
@@ -196,11 +211,35 @@ pack_initramfs() {
     mv "$out.tmp" "$out"
 }
 
-if ! uptodate "$D/initrd.cpio.gz" "$BUSYBOX_SRC"; then
+# ---------------------------------------------------------------- FPU/SIMD user-space check
+# tests/guests/fpu/fpu_test.c, linked statically with the host's glibc, goes
+# into the initramfs with the script that runs it and busybox awk. The same
+# script runs natively here: its output is what the guest must print. AVX and
+# FMA are masked from glibc's ifunc selection so the host takes the code paths
+# the pc64 CPU (SSE4.2, no AVX) takes.
+FPU_SRC="$REPO/tests/guests/fpu"
+FPU_BIN="$CACHE/fpu-test"
+FPU_TUNABLES="glibc.cpu.hwcaps=-AVX,-AVX2,-FMA,-FMA4,-AVX512F,-AVX512VL,-AVX_Fast_Unaligned_Load"
+if ! uptodate "$FPU_BIN" "$FPU_SRC/fpu_test.c"; then
+    step_start
+    gcc -static -O2 -o "$FPU_BIN.tmp" "$FPU_SRC/fpu_test.c" -lm \
+        || die "gcc -static failed on $FPU_SRC/fpu_test.c (install build-essential: static glibc)"
+    mv "$FPU_BIN.tmp" "$FPU_BIN"
+    step_end "fpu-test (gcc -static)"
+fi
+if ! uptodate "$D/fpu-checks.expected" "$FPU_BIN" "$FPU_SRC/fpu-checks.sh" "$BUSYBOX_SRC"; then
+    GLIBC_TUNABLES="$FPU_TUNABLES" "$BUSYBOX_SRC" sh "$FPU_SRC/fpu-checks.sh" "$BUSYBOX_SRC" "$FPU_BIN" \
+        > "$D/fpu-checks.expected.tmp" 2>&1 || die "fpu-checks failed natively"
+    mv "$D/fpu-checks.expected.tmp" "$D/fpu-checks.expected"
+fi
+
+if ! uptodate "$D/initrd.cpio.gz" "$BUSYBOX_SRC" "$FPU_BIN" "$FPU_SRC/fpu-checks.sh"; then
     step_start
     root="$CACHE/initramfs-root"
     busybox_root "$root"
     write_init "$root/init"
+    cp "$FPU_BIN" "$root/bin/fpu-test"
+    cp "$FPU_SRC/fpu-checks.sh" "$root/bin/pc64-fpu-checks"
     pack_initramfs "$root" "$D/initrd.cpio.gz"
     step_end "linux-direct/initrd.cpio.gz"
 fi
@@ -219,26 +258,32 @@ EOF
 }
 
 # ---------------------------------------------------------------- CD (isolinux)
-ISO="$OUT/linux-cd.iso"
-if ! uptodate "$ISO" "$D/vmlinuz" "$D/initrd.cpio.gz" "$ISOLINUX_BIN" "$LDLINUX_C32"; then
-    step_start
-    iso="$CACHE/iso-root"
+# isolinux_iso OUT VMLINUZ INITRD LABEL: an isohybrid El Torito CD that boots
+# VMLINUZ with INITRD through ISOLINUX.
+isolinux_iso() {
+    local out="$1" vmlinuz="$2" initrd="$3" label="$4" iso="$CACHE/iso-root"
     rm -rf "$iso"
     mkdir -p "$iso/isolinux"
-    cp "$D/vmlinuz" "$iso/vmlinuz"
-    cp "$D/initrd.cpio.gz" "$iso/initrd.gz"
+    cp "$vmlinuz" "$iso/vmlinuz"
+    cp "$initrd" "$iso/initrd.gz"
     cp "$ISOLINUX_BIN" "$LDLINUX_C32" "$iso/isolinux/"
     loader_cfg > "$iso/isolinux/isolinux.cfg"
     find "$iso" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
     if ! xorriso -report_about WARNING -as mkisofs -quiet \
-        -o "$ISO.tmp" -V PC64_LINUX -R -J \
+        -o "$out.tmp" -V "$label" -R -J \
         -isohybrid-mbr "$ISOHDPFX_BIN" \
         -b isolinux/isolinux.bin -c isolinux/boot.cat \
         -no-emul-boot -boot-load-size 4 -boot-info-table \
         "$iso" 2>"$CACHE/xorriso.log"; then
         cat "$CACHE/xorriso.log" >&2; die "xorriso failed"
     fi
-    mv "$ISO.tmp" "$ISO"
+    mv "$out.tmp" "$out"
+}
+
+ISO="$OUT/linux-cd.iso"
+if ! uptodate "$ISO" "$D/vmlinuz" "$D/initrd.cpio.gz" "$ISOLINUX_BIN" "$LDLINUX_C32"; then
+    step_start
+    isolinux_iso "$ISO" "$D/vmlinuz" "$D/initrd.cpio.gz" PC64_LINUX
     step_end "linux-cd.iso"
 fi
 
@@ -275,6 +320,65 @@ EOF
     dd if="$MBR_BIN" of="$img" bs=440 count=1 conv=notrunc status=none
     mv "$img" "$HD"
     step_end "linux-hd.img"
+fi
+
+# ---------------------------------------------------------------- 32-bit (i386) guest
+# Debian's i386 kernel (linux-image-686-pae: protected mode with PAE paging)
+# and i386 busybox, booted directly (32-bit boot protocol) and from an
+# isolinux CD. The i386 package lists live in a private apt state under the
+# cache, so the host's dpkg/apt configuration is left alone (no
+# `dpkg --add-architecture`); only `apt-get update` against those private
+# lists, when they are missing or PC64_GUESTS_REFRESH=1.
+I386="$OUT/linux-i386"
+I386_APT_DIR="$CACHE/apt-i386"
+I386_APT=(-o APT::Architecture=i386 -o APT::Architectures::=i386
+          -o Dir::State::Lists="$I386_APT_DIR/lists" -o Dir::Cache="$I386_APT_DIR/cache"
+          -o Dir::State::status=/dev/null)
+fetch_i386() {
+    local APT_OPTS=("${I386_APT[@]}") PKG_DIR_SUFFIX=-i386 PKG_ARCH_GLOB=i386
+    fetch_pkg "$@"
+}
+K32PKG=""
+[[ "$REFRESH" != 1 && -s "$CACHE/kernel-package-i386" ]] && K32PKG="$(cat "$CACHE/kernel-package-i386")"
+if [[ -z "$K32PKG" ]]; then
+    mkdir -p "$I386_APT_DIR/lists/partial" "$I386_APT_DIR/cache/archives/partial"
+    if [[ "$REFRESH" == 1 ]] || ! ls "$I386_APT_DIR"/lists/*binary-i386_Packages* >/dev/null 2>&1; then
+        log "apt-get update (i386 lists, private to $I386_APT_DIR)"
+        # A failing secondary index (e.g. security mid-sync) is tolerated when
+        # the main i386 list arrived.
+        apt-get "${I386_APT[@]}" update -qq >"$CACHE/apt-i386.log" 2>&1 || true
+        ls "$I386_APT_DIR"/lists/*_main_binary-i386_Packages* >/dev/null 2>&1 \
+            || { cat "$CACHE/apt-i386.log" >&2; die "no i386 package list from apt (see above)"; }
+    fi
+    K32PKG="$(apt-cache "${I386_APT[@]}" depends linux-image-686-pae | awk '/Depends: linux-image/{print $2; exit}')"
+    [[ -n "$K32PKG" ]] || die "cannot resolve linux-image-686-pae's kernel package (i386)"
+    echo "$K32PKG" > "$CACHE/kernel-package-i386"
+fi
+K32VER="${K32PKG#linux-image-}"
+K32DIR="$(fetch_i386 "$K32PKG" ./boot)"
+BB32DIR="$(fetch_i386 busybox-static)"
+[[ -f "$K32DIR/boot/vmlinuz-$K32VER" ]] || die "no vmlinuz-$K32VER in $K32PKG"
+[[ -x "$BB32DIR/bin/busybox" ]] || die "no busybox in busybox-static:i386"
+mkdir -p "$I386"
+if ! uptodate "$I386/vmlinuz" "$K32DIR/boot/vmlinuz-$K32VER"; then
+    cp "$K32DIR/boot/vmlinuz-$K32VER" "$I386/vmlinuz.tmp" && mv "$I386/vmlinuz.tmp" "$I386/vmlinuz"
+    echo "$K32VER" > "$I386/kernel-version"
+fi
+if ! uptodate "$I386/initrd.cpio.gz" "$BB32DIR/bin/busybox"; then
+    step_start
+    root="$CACHE/initramfs-i386-root"
+    # The applet links come from the amd64 busybox (same Debian version and
+    # configuration), so the i386 binary never has to run on the host.
+    busybox_root "$root"
+    cp "$BB32DIR/bin/busybox" "$root/bin/busybox"
+    write_init "$root/init"
+    pack_initramfs "$root" "$I386/initrd.cpio.gz"
+    step_end "linux-i386/initrd.cpio.gz"
+fi
+if ! uptodate "$OUT/linux-i386.iso" "$I386/vmlinuz" "$I386/initrd.cpio.gz" "$ISOLINUX_BIN" "$LDLINUX_C32"; then
+    step_start
+    isolinux_iso "$OUT/linux-i386.iso" "$I386/vmlinuz" "$I386/initrd.cpio.gz" PC64_LINUX32
+    step_end "linux-i386.iso"
 fi
 
 # ---------------------------------------------------------------- storage test (ata_piix)
@@ -502,6 +606,7 @@ fi
 log "kernel $KVER; outputs in $OUT:"
 if command -v file >/dev/null 2>&1; then
     (cd "$OUT" && file linux-direct/vmlinuz linux-direct/initrd.cpio.gz linux-cd.iso linux-hd.img \
+        linux-i386/vmlinuz linux-i386/initrd.cpio.gz linux-i386.iso \
         linux-storage/initrd.cpio.gz linux-storage/disk.img linux-storage/cd.iso) \
         | sed 's/^/  /'
 fi

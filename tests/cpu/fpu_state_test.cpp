@@ -203,6 +203,118 @@ TEST_CASE("XSAVE/XRSTOR/XGETBV/XSETBV with XCR0 = x87|SSE") {
   CHECK(exec(c, {0x0F, 0xAE, 0x66, 0x08}) == kGP);  // xsave [rsi+8]: needs 64-byte alignment
 }
 
+TEST_CASE("XSAVE is advertised: CPUID.1 XSAVE/OSXSAVE, leaf 0xD, MOV CR4.OSXSAVE, XSETBV rules") {
+  Pc64Runner r;
+  Core& c = r.core();
+  auto cpuid = [&](uint32_t leaf, uint32_t sub) {
+    c.s.gpr[RAX] = leaf;
+    c.s.gpr[RCX] = sub;
+    REQUIRE(exec(c, {0x0F, 0xA2}) == -1);
+  };
+  cpuid(0, 0);
+  CHECK(uint32_t(c.s.gpr[RAX]) >= 0xD);  // leaf 0xD is reachable
+  cpuid(1, 0);
+  CHECK((c.s.gpr[RCX] & (1u << 26)) != 0);  // XSAVE
+  CHECK((c.s.gpr[RCX] & (1u << 27)) == 0);  // OSXSAVE: CR4.OSXSAVE is clear
+  CHECK(exec(c, {0x0F, 0x01, 0xD1}) == kUD);  // xsetbv without CR4.OSXSAVE
+  CHECK(exec(c, {0x0F, 0xAE, 0x26}) == kUD);  // xsave without CR4.OSXSAVE
+  // mov cr4, rax: OSXSAVE is accepted (bit 19, PCIDE, is not implemented: #GP).
+  c.s.gpr[RAX] = c.s.cr4 | (1u << 19);
+  CHECK(exec(c, {0x0F, 0x22, 0xE0}) == kGP);
+  c.s.gpr[RAX] = c.s.cr4 | CR4_OSXSAVE;
+  CHECK(exec(c, {0x0F, 0x22, 0xE0}) == -1);
+  CHECK((c.s.cr4 & CR4_OSXSAVE) != 0);
+  cpuid(1, 0);
+  CHECK((c.s.gpr[RCX] & (1u << 27)) != 0);  // OSXSAVE now mirrors CR4
+  // Leaf 0xD: XCR0 may hold x87|SSE, the standard-format area is 512 + 64 bytes;
+  // subleaf 1 offers no XSAVEOPT/XSAVEC/XSAVES, subleaf 2 (AVX) is empty.
+  cpuid(0xD, 0);
+  CHECK(uint32_t(c.s.gpr[RAX]) == 3);
+  CHECK(uint32_t(c.s.gpr[RBX]) == 576);
+  CHECK(uint32_t(c.s.gpr[RCX]) == 576);
+  CHECK(uint32_t(c.s.gpr[RDX]) == 0);
+  cpuid(0xD, 1);
+  CHECK(uint32_t(c.s.gpr[RAX]) == 0);
+  cpuid(0xD, 2);
+  CHECK((c.s.gpr[RAX] | c.s.gpr[RBX] | c.s.gpr[RCX] | c.s.gpr[RDX]) == 0);
+  // XSETBV: x87|SSE is valid; a reserved bit, XCR1, or CPL 3 is #GP.
+  c.s.gpr[RCX] = 0;
+  c.s.gpr[RDX] = 0;
+  c.s.gpr[RAX] = 3;
+  CHECK(exec(c, {0x0F, 0x01, 0xD1}) == -1);
+  CHECK(c.s.fpu.xcr0 == 3);
+  c.s.gpr[RDX] = 1;  // bit 32
+  CHECK(exec(c, {0x0F, 0x01, 0xD1}) == kGP);
+  c.s.gpr[RDX] = 0;
+  c.s.gpr[RAX] = 0;  // x87 must stay enabled
+  CHECK(exec(c, {0x0F, 0x01, 0xD1}) == kGP);
+  c.s.gpr[RAX] = 3;
+  c.s.gpr[RCX] = 1;
+  CHECK(exec(c, {0x0F, 0x01, 0xD1}) == kGP);
+  c.s.gpr[RCX] = 0;
+  c.s.cpl = 3;
+  CHECK(exec(c, {0x0F, 0x01, 0xD1}) == kGP);
+  CHECK(exec(c, {0x0F, 0x01, 0xD0}) == -1);  // xgetbv works at any CPL
+  CHECK(uint32_t(c.s.gpr[RAX]) == 3);
+  c.s.cpl = 0;
+  // Clearing CR4.OSXSAVE makes XGETBV #UD again.
+  c.s.gpr[RAX] = c.s.cr4 & ~CR4_OSXSAVE;
+  CHECK(exec(c, {0x0F, 0x22, 0xE0}) == -1);
+  c.s.gpr[RCX] = 0;
+  CHECK(exec(c, {0x0F, 0x01, 0xD0}) == kUD);
+}
+
+TEST_CASE("CR0.NE=0: a pending x87 exception asserts FERR# at the next waiting instruction; FNCLEX negates it") {
+  struct FerrProbe final : InterruptSource {
+    bool intr_pending() const override { return false; }
+    uint8_t acknowledge_intr() override { return 0; }
+    void set_ferr(bool a) override { ++(a ? asserted : negated); }
+    int asserted = 0, negated = 0;
+  } probe;
+  Pc64Runner r;
+  Core& c = r.core();
+  c.intr = &probe;
+  c.s.cr0 &= ~uint64_t(CR0_NE);
+  c.s.fpu.fcw = 0x037B;  // ZE unmasked
+  CHECK(exec(c, {0xD9, 0xE8}) == -1);  // fld1
+  CHECK(exec(c, {0xD9, 0xEE}) == -1);  // fldz
+  CHECK(exec(c, {0xDE, 0xF9}) == -1);  // fdivp: 1/0, unmasked -> pending (ES)
+  CHECK((c.s.fpu.fsw & FSW_ES) != 0);
+  CHECK(probe.asserted == 0);          // reported at the next waiting instruction
+  CHECK(exec(c, {0x9B}) == -1);        // fwait: FERR#, no #MF, carries on
+  CHECK(probe.asserted == 1);
+  CHECK(exec(c, {0xD9, 0xE8}) == -1);  // fld1 (waiting): FERR# stays asserted
+  CHECK(probe.asserted == 2);
+  CHECK(exec(c, {0xDB, 0xE2}) == -1);  // fnclex (no-wait): FERR# negated
+  CHECK(probe.negated == 1);
+  CHECK((c.s.fpu.fsw & FSW_ES) == 0);
+  CHECK(exec(c, {0x9B}) == -1);
+  CHECK(probe.asserted == 2);
+  // With CR0.NE the same pending exception is #MF and FERR# stays quiet.
+  c.s.cr0 |= CR0_NE;
+  c.s.fpu.fsw |= 0x0004 | FSW_ES | FSW_B;  // ZE pending again
+  CHECK(exec(c, {0x9B}) == kMF);
+  CHECK(probe.asserted == 2);
+  c.s.cr0 &= ~uint64_t(CR0_NE);
+  CHECK(exec(c, {0x9B}) == -1);
+  CHECK(probe.asserted == 3);
+  CHECK(exec(c, {0xDB, 0xE3}) == -1);  // fninit also negates it
+  CHECK(probe.negated == 2);
+  // So do FNSAVE (it reinitialises the FPU) and FXRSTOR of an image without ES.
+  c.s.fpu.fsw |= 0x0004 | FSW_ES | FSW_B;
+  CHECK(exec(c, {0x9B}) == -1);
+  CHECK(probe.asserted == 4);
+  CHECK(exec(c, {0xDD, 0x36}) == -1);  // fnsave [rsi]
+  CHECK(probe.negated == 3);
+  CHECK(exec(c, {0x0F, 0xAE, 0x06}) == -1);  // fxsave [rsi]: a clean image
+  c.s.fpu.fsw |= 0x0004 | FSW_ES | FSW_B;
+  CHECK(exec(c, {0x9B}) == -1);
+  CHECK(probe.asserted == 5);
+  CHECK(exec(c, {0x0F, 0xAE, 0x0E}) == -1);  // fxrstor [rsi]
+  CHECK(probe.negated == 4);
+  CHECK((c.s.fpu.fsw & FSW_ES) == 0);
+}
+
 TEST_CASE("FNINIT and RESET state; FpuState serialises both ways") {
   FpuState f;
   CHECK(f.fcw == 0x0040);  // power-on (SDM Vol. 3A table 9-1)

@@ -27,6 +27,65 @@ PC64_HOST2(h_cvtps2dq, "cvtps2dq") PC64_HOST2(h_cvttps2dq, "cvttps2dq") PC64_HOS
 PC64_HOST2(h_cvttpd2dq, "cvttpd2dq")
 PC64_HOST2_IMM(h_cmpps, "cmpps") PC64_HOST2_IMM(h_cmpsd, "cmpsd")
 
+// The GPR conversions and (U)COMIS in the same shape as the others: the
+// integer comes from lane 0 of s (CVTSI2xx) or goes to d.u64[0] (CVTxx2SI,
+// zero-extended from 32 bits); (U)COMIS puts ZF | PF << 1 | CF << 2 in d.u32[0].
+#define PC64_TEST_CVTSI(fn, text, T)                                                                  \
+  uint32_t fn(Xmm& d, const Xmm& s, uint32_t mx) {                                                    \
+    HostV2 a = to_host(d);                                                                            \
+    uint32_t out, saved;                                                                              \
+    asm volatile("stmxcsr %[sv]\n\tldmxcsr %[mx]\n\t" text " %[v], %[a]\n\tstmxcsr %[out]\n\tldmxcsr %[sv]" \
+                 : [a] "+x"(a), [out] "=m"(out), [sv] "=m"(saved)                                     \
+                 : [v] "r"(static_cast<T>(s.u64[0])), [mx] "m"(mx));                                  \
+    d = from_host(a);                                                                                 \
+    return out & kMxcsrFlags;                                                                         \
+  }
+PC64_TEST_CVTSI(h_cvtsi2ss32, "cvtsi2ssl", int32_t) PC64_TEST_CVTSI(h_cvtsi2ss64, "cvtsi2ssq", int64_t)
+PC64_TEST_CVTSI(h_cvtsi2sd32, "cvtsi2sdl", int32_t) PC64_TEST_CVTSI(h_cvtsi2sd64, "cvtsi2sdq", int64_t)
+#define PC64_TEST_CVT2SI(fn, text, T)                                                                 \
+  uint32_t fn(Xmm& d, const Xmm& s, uint32_t mx) {                                                    \
+    HostV2 a = to_host(s);                                                                            \
+    T r;                                                                                              \
+    uint32_t out, saved;                                                                              \
+    asm volatile("stmxcsr %[sv]\n\tldmxcsr %[mx]\n\t" text " %[a], %[r]\n\tstmxcsr %[out]\n\tldmxcsr %[sv]" \
+                 : [r] "=r"(r), [out] "=m"(out), [sv] "=m"(saved)                                     \
+                 : [a] "x"(a), [mx] "m"(mx));                                                         \
+    d.u64[0] = static_cast<std::make_unsigned_t<T>>(r);                                               \
+    return out & kMxcsrFlags;                                                                         \
+  }
+PC64_TEST_CVT2SI(h_cvtss2si32, "cvtss2si", int32_t) PC64_TEST_CVT2SI(h_cvttss2si64, "cvttss2si", int64_t)
+PC64_TEST_CVT2SI(h_cvtsd2si64, "cvtsd2si", int64_t) PC64_TEST_CVT2SI(h_cvttsd2si32, "cvttsd2si", int32_t)
+#define PC64_TEST_COMIS(fn, text)                                                                     \
+  uint32_t fn(Xmm& d, const Xmm& s, uint32_t mx) {                                                    \
+    HostV2 a = to_host(d), b = to_host(s);                                                            \
+    uint8_t zf, pf, cf;                                                                               \
+    uint32_t out, saved;                                                                              \
+    asm volatile("stmxcsr %[sv]\n\tldmxcsr %[mx]\n\t" text " %[b], %[a]\n\tsetz %[zf]\n\tsetp %[pf]\n\t"  \
+                 "setc %[cf]\n\tstmxcsr %[out]\n\tldmxcsr %[sv]"                                       \
+                 : [zf] "=q"(zf), [pf] "=q"(pf), [cf] "=q"(cf), [out] "=m"(out), [sv] "=m"(saved)     \
+                 : [a] "x"(a), [b] "x"(b), [mx] "m"(mx)                                               \
+                 : "cc");                                                                             \
+    d.u32[0] = unsigned(zf != 0) | unsigned(pf != 0) << 1 | unsigned(cf != 0) << 2;                   \
+    return out & kMxcsrFlags;                                                                         \
+  }
+PC64_TEST_COMIS(h_comiss, "comiss") PC64_TEST_COMIS(h_ucomiss, "ucomiss")
+PC64_TEST_COMIS(h_comisd, "comisd") PC64_TEST_COMIS(h_ucomisd, "ucomisd")
+
+template <bool Dbl, class T> uint32_t s_cvtsi(Xmm& d, const Xmm& s, uint32_t mx) {
+  return sse_soft::cvtsi2f<Dbl, T>(d, static_cast<T>(s.u64[0]), mx);
+}
+template <bool Dbl, bool Trunc, class T> uint32_t s_cvt2si(Xmm& d, const Xmm& s, uint32_t mx) {
+  T r;
+  uint32_t f = sse_soft::cvtf2si<Dbl, Trunc, T>(s, r, mx);
+  d.u64[0] = static_cast<std::make_unsigned_t<T>>(r);
+  return f;
+}
+template <bool Dbl, bool Unordered> uint32_t s_comis(Xmm& d, const Xmm& s, uint32_t mx) {
+  sse_soft::ComisResult r = sse_soft::comis<Dbl, Unordered>(d, s, mx);
+  d.u32[0] = unsigned(r.zf) | unsigned(r.pf) << 1 | unsigned(r.cf) << 2;
+  return r.flags;
+}
+
 using Fn = uint32_t (*)(Xmm&, const Xmm&, uint32_t);
 struct Pair {
   const char* name;
@@ -55,6 +114,14 @@ const Pair kPairs[] = {
     {"cmpps unord", h_cmpps<3>, S::cmp<3, false, false>},  {"cmpps nlt", h_cmpps<5>, S::cmp<5, false, false>},
     {"cmpsd eq", h_cmpsd<0>, S::cmp<0, true, true>},       {"cmpsd neq", h_cmpsd<4>, S::cmp<4, true, true>},
     {"cmpsd nle", h_cmpsd<6>, S::cmp<6, true, true>},      {"cmpsd ord", h_cmpsd<7>, S::cmp<7, true, true>},
+    {"cvtsi2ss r32", h_cvtsi2ss32, s_cvtsi<false, int32_t>}, {"cvtsi2ss r64", h_cvtsi2ss64, s_cvtsi<false, int64_t>},
+    {"cvtsi2sd r32", h_cvtsi2sd32, s_cvtsi<true, int32_t>},  {"cvtsi2sd r64", h_cvtsi2sd64, s_cvtsi<true, int64_t>},
+    {"cvtss2si r32", h_cvtss2si32, s_cvt2si<false, false, int32_t>},
+    {"cvttss2si r64", h_cvttss2si64, s_cvt2si<false, true, int64_t>},
+    {"cvtsd2si r64", h_cvtsd2si64, s_cvt2si<true, false, int64_t>},
+    {"cvttsd2si r32", h_cvttsd2si32, s_cvt2si<true, true, int32_t>},
+    {"comiss", h_comiss, s_comis<false, false>},             {"ucomiss", h_ucomiss, s_comis<false, true>},
+    {"comisd", h_comisd, s_comis<true, false>},              {"ucomisd", h_ucomisd, s_comis<true, true>},
 };
 
 uint32_t f32(std::mt19937_64& g) {

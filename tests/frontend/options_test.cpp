@@ -59,3 +59,15 @@ TEST_CASE("command line errors name the option") {
   CHECK(err({"--serial", "udp:1"}).find("--serial") == 0);
   CHECK(err({"--ips", "0"}).find("--ips") == 0);
 }
+
+TEST_CASE("--initrd takes multiboot modules with strings; each module's file must be readable") {
+  const char* ok[] = {"pc64", "--kernel", "/dev/null", "--initrd", "/dev/null first arg,/dev/zero"};
+  CHECK(parse_command_line(5, ok).config.initrd == "/dev/null first arg,/dev/zero");
+  const char* bad[] = {"pc64", "--kernel", "/dev/null", "--initrd", "/dev/null x,/nonexistent/mod y"};
+  try {
+    parse_command_line(5, bad);
+    FAIL("accepted");
+  } catch (const UsageError& e) {
+    CHECK(std::string(e.what()).find("--initrd: cannot read '/nonexistent/mod'") == 0);
+  }
+}

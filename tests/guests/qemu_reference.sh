@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# qemu_reference.sh [direct|cd|hd ...]
+# qemu_reference.sh [direct|cd|hd|i386 ...]
 #
 # Reference check: boot the test guests built by scripts/build-guests.sh under
 # QEMU (TCG) and require that the serial console shows PC64-GUEST-READY and
 # then PC64-GUEST-DONE. This proves the guest images themselves are good, so a
 # failure of the same guest under pc64 is pc64's fault.
 #
-# With no argument all three guests run; otherwise only the named ones.
+# With no argument all guests run (i386: the 32-bit CD); otherwise only the named ones.
 # Exit status: 0 all passed, 1 some failed, 2 usage error,
 #              77 QEMU not installed (ctest: set SKIP_RETURN_CODE 77).
 #
@@ -30,15 +30,15 @@ if ! command -v "$QEMU" >/dev/null 2>&1; then
     exit 77
 fi
 
-ALL=(direct cd hd)
+ALL=(direct cd hd i386)
 if [[ $# -eq 0 ]]; then
     SEL=("${ALL[@]}")
 else
     SEL=()
     for g in "$@"; do
         case "$g" in
-            direct|cd|hd) SEL+=("$g") ;;
-            *) echo "usage: $0 [direct|cd|hd ...]" >&2; exit 2 ;;
+            direct|cd|hd|i386) SEL+=("$g") ;;
+            *) echo "usage: $0 [direct|cd|hd|i386 ...]" >&2; exit 2 ;;
         esac
     done
 fi
@@ -46,7 +46,7 @@ fi
 # Build (or refresh) the guests when any output is missing. build-guests.sh is
 # cached, so running it is cheap when everything is there already.
 need_build=0
-for f in linux-direct/vmlinuz linux-direct/initrd.cpio.gz linux-direct/cmdline linux-cd.iso linux-hd.img; do
+for f in linux-direct/vmlinuz linux-direct/initrd.cpio.gz linux-direct/cmdline linux-cd.iso linux-hd.img linux-i386.iso; do
     [[ -e "$GUESTS/$f" ]] || need_build=1
 done
 if [[ $need_build == 1 ]]; then
@@ -65,6 +65,7 @@ for g in "${SEL[@]}"; do
                       -append "$(cat "$GUESTS/linux-direct/cmdline")") ;;
         cd)     args=(-cdrom "$GUESTS/linux-cd.iso" -boot d) ;;
         hd)     args=(-drive "file=$GUESTS/linux-hd.img,format=raw,if=ide,snapshot=on" -boot c) ;;
+        i386)   args=(-cdrom "$GUESTS/linux-i386.iso" -boot d) ;;
     esac
     log="$LOGDIR/qemu-$g.log"
     t0=$(date +%s.%N)
