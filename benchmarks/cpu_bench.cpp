@@ -1,10 +1,11 @@
 // Interpreter speed: runs benchmarks/cpu_loop.asm (assembled with nasm at
 // start-up) in 64-bit mode for a fixed instruction budget and reports guest
-// MIPS (instructions retired per host second).
+// MIPS (instructions retired per host CPU-second).
 //   pc64_cpu_bench [instructions]   (default 300 million)
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -33,6 +34,13 @@ std::vector<uint8_t> assemble(const std::string& src) {
   return b;
 }
 
+// User + system CPU time of this process.
+double cpu_seconds() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -47,6 +55,7 @@ int main(int argc, char** argv) {
   cpu.state().gpr[pc64::RSP] = 0x80000;
   cpu.run(1000000);  // warm up: decode the blocks
   auto t0 = std::chrono::steady_clock::now();
+  const double c0 = cpu_seconds();
   uint64_t done = 0;
   while (done < budget) {
     uint64_t n = cpu.run(std::min<uint64_t>(budget - done, 10000000));
@@ -54,7 +63,11 @@ int main(int argc, char** argv) {
     done += n;
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("cpu_loop (64-bit integer/load/store/branch/call), interpreter: %llu instructions in %.3f s = %.1f MIPS\n",
-              static_cast<unsigned long long>(done), secs, done / secs / 1e6);
+  double cpu_secs = cpu_seconds() - c0;
+  // CPU time is the figure to quote: on a shared, loaded host wall time
+  // measures the other processes as much as pc64.
+  std::printf("cpu_loop (64-bit integer/load/store/branch/call), interpreter: %llu instructions, "
+              "%.3f s CPU = %.1f MIPS (wall %.3f s = %.1f MIPS)\n",
+              static_cast<unsigned long long>(done), cpu_secs, done / cpu_secs / 1e6, secs, done / secs / 1e6);
   return cpu.shutdown() ? 1 : 0;
 }

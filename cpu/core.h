@@ -40,6 +40,26 @@ template <class T> constexpr unsigned size_log2() {
 }
 template <class T> using Signed = std::make_signed_t<T>;
 
+// Port I/O as the CPU performs it (IN/OUT/INS/OUTS): forwards to the machine's
+// port bus and notes that a device was touched, since that is one of the few
+// things that can change what the interrupt source reports (see irq_poll).
+class CpuPorts {
+ public:
+  CpuPorts(PortIo& bus, bool& touched) : bus_(bus), touched_(touched) {}
+  uint32_t port_read(uint16_t port, unsigned size) {
+    touched_ = true;
+    return bus_.port_read(port, size);
+  }
+  void port_write(uint16_t port, unsigned size, uint32_t value) {
+    touched_ = true;
+    bus_.port_write(port, size, value);
+  }
+
+ private:
+  PortIo& bus_;
+  bool& touched_;
+};
+
 class Core final : public CodeWriteListener {
  public:
   Core(PhysicalMemory& mem, PortIo& io);
@@ -49,7 +69,17 @@ class Core final : public CodeWriteListener {
   CpuState s;
   SegmentCheck segchk[kSegCount];
   PhysicalMemory& mem;
-  PortIo& io;
+  // Interrupt polling between blocks (Core::run). Asking the interrupt source
+  // costs virtual calls, and what it reports only changes when time advances
+  // (between run() calls), when the CPU touches a device (port I/O, MMIO) or
+  // when the CPU itself acknowledges an interrupt. So the source is asked only
+  // when `irq_poll` is set (by all of those) or when the CPU-side gates
+  // changed (RFLAGS.IF, NMI blocking: `irq_key`). Code that lets the CPU
+  // reach the interrupt controller another way (CR8, APIC base MSR) must set
+  // irq_poll too.
+  bool irq_poll = true;
+  unsigned irq_key = ~0u;
+  CpuPorts io;
   InterruptSource* intr = nullptr;
   SoftTlb tlb;
   BlockCache blocks;
@@ -260,6 +290,7 @@ class Core final : public CodeWriteListener {
   void deliver_fault(const GuestFault& f);  // with #DF / triple-fault rules
   void triple_fault(const char* why);
   bool service_interrupts();  // NMI/INTR between blocks; true if one was taken
+  void poll_interrupts();     // service_interrupts() when irq_poll/irq_key say so
   unsigned fault_nesting = 0;
   uint8_t first_fault = 0xFF;
 

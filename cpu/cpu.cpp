@@ -40,7 +40,10 @@ void Core::reset() {
 Cpu::Cpu(PhysicalMemory& mem, PortIo& io) : core_(std::make_unique<Core>(mem, io)) {}
 Cpu::~Cpu() = default;
 
-void Cpu::set_interrupt_source(InterruptSource* src) { core_->intr = src; }
+void Cpu::set_interrupt_source(InterruptSource* src) {
+  core_->intr = src;
+  core_->irq_poll = true;
+}
 void Cpu::reset() { core_->reset(); }
 uint64_t Cpu::run(uint64_t budget) { return core_->run(budget); }
 bool Cpu::halted() const { return core_->halted; }

@@ -64,6 +64,7 @@ uint64_t Core::read_slow(uint64_t lin, unsigned size, bool user_access) {
     std::memcpy(&v, pg.read + (paddr & ~PhysicalMemory::kPageMask), size);
     return v;
   }
+  irq_poll = true;  // MMIO: a device may change its interrupt lines
   return mem.read(paddr, size);
 }
 
@@ -80,6 +81,7 @@ void Core::write_slow(uint64_t lin, unsigned size, uint64_t v, bool user_access)
     uint64_t p0 = translate(lin, AccessKind::Write, user_access);
     uint64_t p1 = translate(last & PhysicalMemory::kPageMask, AccessKind::Write, user_access);
     unsigned first = static_cast<unsigned>(PhysicalMemory::kPageSize - (lin & ~PhysicalMemory::kPageMask));
+    irq_poll = true;  // may reach MMIO
     for (unsigned k = 0; k < size; ++k) {
       uint64_t pa = k < first ? p0 + k : p1 + (k - first);
       mem.write(pa, 1, (v >> (8 * k)) & 0xFF);
@@ -98,6 +100,7 @@ void Core::write_slow(uint64_t lin, unsigned size, uint64_t v, bool user_access)
     std::memcpy(pg.read + (paddr & ~PhysicalMemory::kPageMask), &v, size);
     return;
   }
+  irq_poll = true;            // MMIO: a device may change its interrupt lines
   mem.write(paddr, size, v);  // MMIO, ROM (dropped), or code bytes (notifies us)
 }
 

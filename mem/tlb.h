@@ -41,11 +41,12 @@ class SoftTlb {
   // page). `user` is CPL==3.
   inline uint8_t* lookup(uint64_t linear, unsigned size, AccessKind kind, bool user) {
     const TlbEntry& e = sets_[user][index(linear)];
-    // The tag compare also fails when the access crosses the page end.
-    uint64_t last = linear + size - 1;
-    if (e.tag[static_cast<int>(kind)] != (linear & PhysicalMemory::kPageMask) ||
-        (last & PhysicalMemory::kPageMask) != (linear & PhysicalMemory::kPageMask))
-      return nullptr;
+    // One compare, against the page of the access's LAST byte in the entry
+    // chosen by its first byte: an entry only ever holds a page with its own
+    // index, and neighbouring pages have different indexes, so an access
+    // that crosses the page end (or wraps) can never match.
+    const uint64_t last_page = (linear + size - 1) & PhysicalMemory::kPageMask;
+    if (__builtin_expect(e.tag[static_cast<int>(kind)] != last_page, 0)) return nullptr;
     return reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(linear) + e.addend);
   }
 
