@@ -177,16 +177,16 @@ class Core final : public CodeWriteListener {
   bool user() const { return s.cpl == 3; }
 
   template <class T> T read_lin(uint64_t lin) {
-    if (uint8_t* p = tlb.lookup(lin, sizeof(T), AccessKind::Read, user())) {
+    if (__builtin_expect(tlb.hits(lin, sizeof(T), AccessKind::Read, user()), 1)) {
       T v;
-      std::memcpy(&v, p, sizeof v);
+      std::memcpy(&v, tlb.host(lin, user()), sizeof v);
       return v;
     }
     return static_cast<T>(read_slow(lin, sizeof(T), user()));
   }
   template <class T> void write_lin(uint64_t lin, T v) {
-    if (uint8_t* p = tlb.lookup(lin, sizeof(T), AccessKind::Write, user())) {
-      std::memcpy(p, &v, sizeof v);
+    if (__builtin_expect(tlb.hits(lin, sizeof(T), AccessKind::Write, user()), 1)) {
+      std::memcpy(tlb.host(lin, user()), &v, sizeof v);
       return;
     }
     write_slow(lin, sizeof(T), v, user());
@@ -199,7 +199,8 @@ class Core final : public CodeWriteListener {
   // read, so a faulting RMW changes nothing.
   template <class T, class F> void mem_rmw(const Insn& i, F f) {
     uint64_t lin = linear(i.seg, ea(i), sizeof(T), true);
-    if (uint8_t* p = tlb.lookup(lin, sizeof(T), AccessKind::Write, user())) {
+    if (__builtin_expect(tlb.hits(lin, sizeof(T), AccessKind::Write, user()), 1)) {
+      uint8_t* p = tlb.host(lin, user());
       T v;
       std::memcpy(&v, p, sizeof v);
       v = f(v);
@@ -291,6 +292,11 @@ class Core final : public CodeWriteListener {
   void triple_fault(const char* why);
   bool service_interrupts();  // NMI/INTR between blocks; true if one was taken
   void poll_interrupts();     // service_interrupts() when irq_poll/irq_key say so
+  // The CPU-side gates of interrupt delivery, as irq_key records them.
+  unsigned irq_gates() const {
+    static_assert(IF != 1, "irq_key keeps IF in place and NMI blocking in bit 0");
+    return static_cast<unsigned>(s.rflags & IF) | (nmi_blocked ? 1u : 0u);
+  }
   unsigned fault_nesting = 0;
   uint8_t first_fault = 0xFF;
 

@@ -90,11 +90,11 @@ void Core::run_one_debug(const Insn& insn, uint64_t lin) {
 // Asks the interrupt source only when something that could change its answer
 // happened since the last time (see Core::irq_poll).
 inline void Core::poll_interrupts() {
-  const unsigned key = static_cast<unsigned>(s.rflags & IF) | (nmi_blocked ? 1u : 0u);
+  const unsigned key = irq_gates();
   if (__builtin_expect(!irq_poll && key == irq_key, 1)) return;
   irq_key = key;
   // Taking one changes the controller's state (acknowledge): look again.
-  irq_poll = service_interrupts();
+  irq_poll = intr && service_interrupts();
 }
 
 uint64_t Core::run(uint64_t budget) {
@@ -127,7 +127,7 @@ uint64_t Core::run(uint64_t budget) {
         if (halted) break;
       } else if (irq_shadow) {
         irq_shadow = 0;
-      } else if (intr) {
+      } else {
         poll_interrupts();
         if (halted) break;
       }
@@ -221,37 +221,65 @@ uint64_t Core::run(uint64_t budget) {
       }
       }
 
-      // ---- run it ----
-      running_block = b;
-      exit_block = false;
+      // ---- run it, then its chained successors while nothing needs the slow path ----
       const Insn* i = b->insns.data();
-      const Insn* end = std::to_address(b->insns.end());
-      if (__builtin_expect(budget - retired < kMaxBlockInsns, 0))
-        end = i + std::min<uint64_t>(b->insns.size(), budget - retired);
       if (__builtin_expect((s.rflags & (TF | RF)) || (s.dr[7] & 0xFF), 0)) {
         // Debug path: one instruction at a time for TF single-step and
         // DR0-DR3 instruction breakpoints (SDM Vol. 3A 17.3).
+        running_block = b;
+        exit_block = false;
         run_one_debug(*i, lin);
         prev = nullptr;
         continue;
       }
-      // `retired` is brought up to date after the block (handlers that need
-      // it exactly, RDTSC and the TSC MSR, call sync_retired()).
-      block_first = i;
-      block_retired_base = retired;
-      for (cur = i; cur != end; ++cur) {
-        next_rip = s.rip + cur->len;
-        cur->handler(*this, *cur);
-        s.rip = next_rip;
-        if (__builtin_expect(exit_block, 0)) {
-          ++cur;
+      for (;;) {
+        running_block = b;
+        exit_block = false;
+        i = b->insns.data();
+        const Insn* end = std::to_address(b->insns.end());
+        const uint64_t base = retired;
+        if (__builtin_expect(budget - base < kMaxBlockInsns, 0))
+          end = i + std::min<uint64_t>(b->insns.size(), budget - base);
+        // `retired` is brought up to date after the block (handlers that need
+        // it exactly, RDTSC and the TSC MSR, call sync_retired()).
+        block_first = i;
+        block_retired_base = base;
+        for (cur = i; cur != end; ++cur) {
+          next_rip = s.rip + cur->len;
+          cur->handler(*this, *cur);
+          s.rip = next_rip;
+          if (__builtin_expect(exit_block, 0)) {
+            ++cur;
+            break;
+          }
+        }
+        retired = base + static_cast<uint64_t>(cur - i);
+        cur = nullptr;
+        if (b == &scratch) {
+          prev = nullptr;
           break;
         }
+        // A store during the run may have dropped this very block: the epoch
+        // check at the top then clears `prev` before anything follows its links.
+        prev = b;
+        // Straight to the chained successor unless something between blocks
+        // needs the full path at the top of the outer loop: budget, stop,
+        // halt, interrupt shadow or poll, dropped blocks, a changed memory
+        // map, debug state, a CS limit to check.
+        // Not checked here: dropped blocks (the link epoch includes the
+        // cache's, and `b` itself stays allocated until release_retired()),
+        // and memory-map changes: within a run only port I/O or MMIO cause
+        // them, and those set irq_poll.
+        if (retired >= budget || exit_block || stop_requested || halted || irq_shadow || shutdown || irq_poll) break;
+        // TF or RF set, or IF changed since the last poll (irq_key keeps IF
+        // in its own bit position), in one compare; then NMI blocking.
+        if ((s.rflags & (TF | RF | IF)) != (irq_key & IF) || (irq_key & 1) != (nmi_blocked ? 1u : 0u)) break;
+        if ((s.dr[7] & 0xFF) || (!mode64() && !segchk[CS].flat)) break;
+        const uint64_t link_epoch = chain_epoch + blocks.epoch();
+        if (b->links[0].rip == s.rip && b->links[0].epoch == link_epoch) b = b->links[0].block;
+        else if (b->links[1].rip == s.rip && b->links[1].epoch == link_epoch) b = b->links[1].block;
+        else break;
       }
-      retired += static_cast<uint64_t>(cur - i);
-      // A store during the run may have dropped this very block: the epoch
-      // check at the top then clears `prev` before anything follows its links.
-      prev = b == &scratch ? nullptr : b;
     } catch (const GuestFault& f) {
       if (cur) retired = block_retired_base + static_cast<uint64_t>(cur - block_first);
       prev = nullptr;

@@ -50,6 +50,15 @@ class SoftTlb {
     return reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(linear) + e.addend);
   }
 
+  // The same test split in two, for callers that branch on the hit and then
+  // want the pointer without a null check: hits() then host().
+  inline bool hits(uint64_t linear, unsigned size, AccessKind kind, bool user) const {
+    return sets_[user][index(linear)].tag[static_cast<int>(kind)] == ((linear + size - 1) & PhysicalMemory::kPageMask);
+  }
+  inline uint8_t* host(uint64_t linear, bool user) const {
+    return reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(linear) + sets_[user][index(linear)].addend);
+  }
+
   // Fills the entry for `linear` after a successful walk (or an identity
   // translation when paging is off: pass a WalkResult with all permissions).
   // `cr0_wp` decides whether supervisor writes honour read-only pages.
