@@ -32,7 +32,7 @@ class SoftTlb {
   static constexpr unsigned kEntries = 1u << kBits;
   static constexpr uint64_t kInvalidTag = 1;  // never equals a page-aligned address
 
-  SoftTlb() { flush_all(); }
+  SoftTlb();
 
   static unsigned index(uint64_t linear) { return (linear >> 12) & (kEntries - 1); }
 
@@ -83,10 +83,29 @@ class SoftTlb {
   uint64_t fills = 0;
 
  private:
+  static constexpr unsigned kWords = kEntries / 64;
+  static constexpr unsigned kMaxLarge = 32;
+  void clear_entry(unsigned set, unsigned idx);
+  // Calls f(set, idx) for every entry in use.
+  template <class F> void for_each_used(F f);
+  void note_large(uint64_t base, uint64_t mask);
+
   TlbEntry sets_[2][kEntries];
-  // Large pages are cached per 4 KiB piece; INVLPG of a large page must drop
-  // every piece, so remember that some entry came from a large page.
-  bool has_large_ = false;
+  // Entries in use, a bit each: flushes and scans visit only these, so a
+  // MOV CR3 costs what was filled since the last one, not the TLB's size.
+  uint64_t used_[2][kWords] = {};
+  // Large pages are cached per 4 KiB piece; INVLPG of an address in a large
+  // page must drop every piece (SDM 4.10.4.1). The large pages that have
+  // pieces here are listed (base, mask), so INVLPG elsewhere (the common
+  // case: 4 KiB user pages) checks one entry per set plus this short list,
+  // and INVLPG inside one scans only the entries its pieces can occupy.
+  // Past kMaxLarge distinct pages every INVLPG scans the used entries.
+  struct LargePage {
+    uint64_t base, mask;
+  };
+  LargePage large_[kMaxLarge];
+  unsigned nlarge_ = 0;
+  bool large_overflow_ = false;
 };
 
 }  // namespace pc64
