@@ -222,6 +222,16 @@ class Core final : public CodeWriteListener {
   // Returns the physical address (A20 applied) and fills the TLB.
   uint64_t translate(uint64_t lin, AccessKind kind, bool user, PhysicalMemory::Page* host = nullptr);
   PagingControl paging_control() const;
+  // PAE paging's PDPTE registers (SDM 4.4.1): loaded from the PDPT when CR3
+  // is written with PAE paging on, and when MOV CR0/CR4 enter or change PAE
+  // paging; the walker uses them, not memory, until the next load. When not
+  // loaded (after reset or a state edit) the walker reads memory instead.
+  uint64_t pdpte[4] = {};
+  bool pdptes_loaded = false;
+  bool pae_paging() const { return (s.cr0 & CR0_PG) && (s.cr4 & CR4_PAE) && !(s.efer & EFER_LMA); }
+  // Loads the registers from the PDPT at `cr3`; false if a present entry has
+  // reserved bits set (the MOV must then raise #GP(0) and change nothing).
+  bool load_pdptes(uint64_t cr3);
 
   // ---------------- stack ----------------
   uint64_t sp_mask() const { return kAddrMask[stack_mode]; }

@@ -24,7 +24,16 @@ PagingControl Core::paging_control() const {
   pc.cr4 = s.cr4;
   pc.efer = s.efer;
   pc.ac = s.rflags & AC;
+  if (pdptes_loaded && pae_paging()) pc.pae_pdptes = pdpte;
   return pc;
+}
+
+bool Core::load_pdptes(uint64_t cr3) {
+  uint64_t e[4];
+  if (!load_pae_pdptes(mem, cr3 & 0xFFFFFFFF, e)) return false;
+  for (unsigned k = 0; k < 4; ++k) pdpte[k] = e[k];
+  pdptes_loaded = true;
+  return true;
 }
 
 uint64_t Core::translate(uint64_t lin, AccessKind kind, bool user_access, PhysicalMemory::Page* host) {
