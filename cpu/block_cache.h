@@ -21,11 +21,12 @@ struct Block {
   uint32_t bytes = 0;      // guest code bytes covered
   std::vector<Insn> insns;
   // Chaining: the blocks that followed this one last time, by RIP, valid
-  // while both epochs (Core::chain_epoch, BlockCache::epoch) are unchanged.
+  // while both epochs (Core::chain_epoch, BlockCache::epoch) are unchanged;
+  // `epoch` holds their sum (both only grow).
   struct Link {
     uint64_t rip = ~0ull;
     Block* block = nullptr;
-    uint64_t core_epoch = 0, cache_epoch = 0;
+    uint64_t epoch = 0;
   } links[2];
   uint8_t next_link = 0;
 };

@@ -9,7 +9,7 @@ namespace {
 
 // A near branch to `target` at operand size OS (log2 bytes): the target is
 // truncated to the operand size and must lie within CS (or be canonical).
-template <unsigned OS> inline void branch(Core& c, uint64_t target) {
+template <unsigned OS> inline uint64_t branch_target(Core& c, uint64_t target) {
   if constexpr (OS == 1) target &= 0xFFFF;
   else if constexpr (OS == 2) target &= 0xFFFFFFFF;
   if constexpr (OS == 3) {
@@ -17,8 +17,9 @@ template <unsigned OS> inline void branch(Core& c, uint64_t target) {
   } else {
     if (target > c.s.seg[CS].limit && !c.mode64()) c.gp(0);
   }
-  c.next_rip = target;
+  return target;
 }
+template <unsigned OS> inline void branch(Core& c, uint64_t target) { c.next_rip = branch_target<OS>(c, target); }
 
 template <unsigned OS, unsigned CC> void h_jcc(Core& c, const Insn& i) {
   if (c.cond(CC)) branch<OS>(c, c.next_rip + i.imm);
@@ -30,29 +31,20 @@ template <class S> struct JmpInd {
 };
 template <class T> inline void push_ret(Core& c) { c.push<T>(static_cast<T>(c.next_rip)); }
 
+// Near CALL checks the target (#GP) before it pushes (SDM Vol. 2 CALL
+// pseudo-code), and push() moves RSP only after its store succeeded, so a
+// faulting CALL changes nothing.
 template <unsigned OS> void h_call_rel(Core& c, const Insn& i) {
   using T = std::conditional_t<OS == 1, uint16_t, std::conditional_t<OS == 2, uint32_t, uint64_t>>;
-  uint64_t target = c.next_rip + i.imm;
-  uint64_t sp = c.s.gpr[RSP];
+  const uint64_t target = branch_target<OS>(c, c.next_rip + i.imm);
   push_ret<T>(c);
-  try {
-    branch<OS>(c, target);
-  } catch (...) {
-    c.s.gpr[RSP] = sp;
-    throw;
-  }
+  c.next_rip = target;
 }
 template <class S> struct CallInd {
   template <class T> static void fn(Core& c, const Insn& i) {
-    T target = S::template get<T>(c, i);
-    uint64_t sp = c.s.gpr[RSP];
+    const uint64_t target = branch_target<size_log2<T>()>(c, S::template get<T>(c, i));
     push_ret<T>(c);
-    try {
-      branch<size_log2<T>()>(c, target);
-    } catch (...) {
-      c.s.gpr[RSP] = sp;
-      throw;
-    }
+    c.next_rip = target;
   }
 };
 struct Ret {

@@ -40,6 +40,26 @@ template <class T> constexpr unsigned size_log2() {
 }
 template <class T> using Signed = std::make_signed_t<T>;
 
+// Port I/O as the CPU performs it (IN/OUT/INS/OUTS): forwards to the machine's
+// port bus and notes that a device was touched, since that is one of the few
+// things that can change what the interrupt source reports (see irq_poll).
+class CpuPorts {
+ public:
+  CpuPorts(PortIo& bus, bool& touched) : bus_(bus), touched_(touched) {}
+  uint32_t port_read(uint16_t port, unsigned size) {
+    touched_ = true;
+    return bus_.port_read(port, size);
+  }
+  void port_write(uint16_t port, unsigned size, uint32_t value) {
+    touched_ = true;
+    bus_.port_write(port, size, value);
+  }
+
+ private:
+  PortIo& bus_;
+  bool& touched_;
+};
+
 class Core final : public CodeWriteListener {
  public:
   Core(PhysicalMemory& mem, PortIo& io);
@@ -49,7 +69,17 @@ class Core final : public CodeWriteListener {
   CpuState s;
   SegmentCheck segchk[kSegCount];
   PhysicalMemory& mem;
-  PortIo& io;
+  // Interrupt polling between blocks (Core::run). Asking the interrupt source
+  // costs virtual calls, and what it reports only changes when time advances
+  // (between run() calls), when the CPU touches a device (port I/O, MMIO) or
+  // when the CPU itself acknowledges an interrupt. So the source is asked only
+  // when `irq_poll` is set (by all of those) or when the CPU-side gates
+  // changed (RFLAGS.IF, NMI blocking: `irq_key`). Code that lets the CPU
+  // reach the interrupt controller another way (CR8, APIC base MSR) must set
+  // irq_poll too.
+  bool irq_poll = true;
+  unsigned irq_key = ~0u;
+  CpuPorts io;
   InterruptSource* intr = nullptr;
   SoftTlb tlb;
   BlockCache blocks;
@@ -149,16 +179,16 @@ class Core final : public CodeWriteListener {
   // `seg` only matters on the slow path: a non-canonical SS reference is
   // #SS(0) rather than #GP(0) (SDM Vol. 3A 6.15, interrupt 12).
   template <class T> T read_lin(uint64_t lin, unsigned seg = kSegCount) {
-    if (uint8_t* p = tlb.lookup(lin, sizeof(T), AccessKind::Read, user())) {
+    if (__builtin_expect(tlb.hits(lin, sizeof(T), AccessKind::Read, user()), 1)) {
       T v;
-      std::memcpy(&v, p, sizeof v);
+      std::memcpy(&v, tlb.host(lin, user()), sizeof v);
       return v;
     }
     return static_cast<T>(read_slow(lin, sizeof(T), user(), seg));
   }
   template <class T> void write_lin(uint64_t lin, T v, unsigned seg = kSegCount) {
-    if (uint8_t* p = tlb.lookup(lin, sizeof(T), AccessKind::Write, user())) {
-      std::memcpy(p, &v, sizeof v);
+    if (__builtin_expect(tlb.hits(lin, sizeof(T), AccessKind::Write, user()), 1)) {
+      std::memcpy(tlb.host(lin, user()), &v, sizeof v);
       return;
     }
     write_slow(lin, sizeof(T), v, user(), seg);
@@ -173,7 +203,8 @@ class Core final : public CodeWriteListener {
   // read, so a faulting RMW changes nothing.
   template <class T, class F> void mem_rmw(const Insn& i, F f) {
     uint64_t lin = linear(i.seg, ea(i), sizeof(T), true);
-    if (uint8_t* p = tlb.lookup(lin, sizeof(T), AccessKind::Write, user())) {
+    if (__builtin_expect(tlb.hits(lin, sizeof(T), AccessKind::Write, user()), 1)) {
+      uint8_t* p = tlb.host(lin, user());
       T v;
       std::memcpy(&v, p, sizeof v);
       v = f(v);
@@ -204,6 +235,16 @@ class Core final : public CodeWriteListener {
   // Returns the physical address (A20 applied) and fills the TLB.
   uint64_t translate(uint64_t lin, AccessKind kind, bool user, PhysicalMemory::Page* host = nullptr);
   PagingControl paging_control() const;
+  // PAE paging's PDPTE registers (SDM 4.4.1): loaded from the PDPT when CR3
+  // is written with PAE paging on, and when MOV CR0/CR4 enter or change PAE
+  // paging; the walker uses them, not memory, until the next load. When not
+  // loaded (after reset or a state edit) the walker reads memory instead.
+  uint64_t pdpte[4] = {};
+  bool pdptes_loaded = false;
+  bool pae_paging() const { return (s.cr0 & CR0_PG) && (s.cr4 & CR4_PAE) && !(s.efer & EFER_LMA); }
+  // Loads the registers from the PDPT at `cr3`; false if a present entry has
+  // reserved bits set (the MOV must then raise #GP(0) and change nothing).
+  bool load_pdptes(uint64_t cr3);
 
   // ---------------- stack ----------------
   uint64_t sp_mask() const { return kAddrMask[stack_mode]; }
@@ -276,6 +317,12 @@ class Core final : public CodeWriteListener {
   void software_interrupt(uint8_t vector, uint64_t return_rip);
   void triple_fault(const char* why);
   bool service_interrupts();  // NMI/INTR between blocks; true if one was taken
+  void poll_interrupts();     // service_interrupts() when irq_poll/irq_key say so
+  // The CPU-side gates of interrupt delivery, as irq_key records them.
+  unsigned irq_gates() const {
+    static_assert(IF != 1, "irq_key keeps IF in place and NMI blocking in bit 0");
+    return static_cast<unsigned>(s.rflags & IF) | (nmi_blocked ? 1u : 0u);
+  }
   unsigned fault_nesting = 0;
   uint8_t first_fault = 0xFF;
 

@@ -31,6 +31,7 @@ void Core::reset() {
   shutdown_reason.clear();
   irq_shadow = 0;
   nmi_blocked = false;
+  pdptes_loaded = false;
   tlb.flush_all();
   blocks.clear();
   ++chain_epoch;
@@ -40,7 +41,10 @@ void Core::reset() {
 Cpu::Cpu(PhysicalMemory& mem, PortIo& io) : core_(std::make_unique<Core>(mem, io)) {}
 Cpu::~Cpu() = default;
 
-void Cpu::set_interrupt_source(InterruptSource* src) { core_->intr = src; }
+void Cpu::set_interrupt_source(InterruptSource* src) {
+  core_->intr = src;
+  core_->irq_poll = true;
+}
 void Cpu::reset() { core_->reset(); }
 uint64_t Cpu::run(uint64_t budget) { return core_->run(budget); }
 bool Cpu::halted() const { return core_->halted; }
@@ -53,6 +57,10 @@ const CpuState& Cpu::state() const { return core_->s; }
 uint64_t Cpu::undefined_opcode_count() const { return core_->ud_count; }
 
 void Cpu::state_changed() {
+  // An edited CR3/CR0/CR4 has not been loaded by a MOV: take the PDPTEs now
+  // if they are valid, else let the walker read them from memory.
+  core_->pdptes_loaded = false;
+  if (core_->pae_paging()) core_->load_pdptes(core_->s.cr3);
   core_->update_mode();
   core_->tlb.flush_all();
   ++core_->chain_epoch;
@@ -110,6 +118,8 @@ void Cpu::serialize(StateSerializer& s) {
   s(c.nmi_blocked);
   s(c.shutdown_reason);
   if (s.loading()) {
+    c.pdptes_loaded = false;
+    if (c.pae_paging()) c.load_pdptes(c.s.cr3);
     c.update_mode();
     c.tlb.flush_all();
     c.blocks.clear();

@@ -13,7 +13,7 @@ namespace {
 constexpr unsigned kMaxBlockInsns = 64;
 }
 
-Core::Core(PhysicalMemory& m, PortIo& p) : mem(m), io(p) {
+Core::Core(PhysicalMemory& m, PortIo& p) : mem(m), io(p, irq_poll) {
   mem.set_code_write_listener(this);
   reset();
 }
@@ -87,18 +87,34 @@ void Core::run_one_debug(const Insn& insn, uint64_t lin) {
   }
 }
 
+// Asks the interrupt source only when something that could change its answer
+// happened since the last time (see Core::irq_poll).
+inline void Core::poll_interrupts() {
+  const unsigned key = irq_gates();
+  if (__builtin_expect(!irq_poll && key == irq_key, 1)) return;
+  irq_key = key;
+  // Taking one changes the controller's state (acknowledge): look again.
+  irq_poll = intr && service_interrupts();
+}
+
 uint64_t Core::run(uint64_t budget) {
   stop_requested = false;
   retired = 0;
   if (shutdown) return 0;
+  irq_poll = true;  // time has moved since the last run(): devices may have raised lines
   Block& scratch = scratch_;  // uncached blocks: page-crossing instructions, MMIO code, CS-limit tails
   if (scratch.insns.capacity() < kMaxBlockInsns) scratch.insns.reserve(kMaxBlockInsns);
   Block* prev = nullptr;  // the cached block that ran last, for chaining
-  uint64_t prev_cache_epoch = 0;
+  uint64_t seen_cache_epoch = 0;
   while (retired < budget && !stop_requested && !shutdown) {
     const Insn* cur = nullptr;  // the record running, for the retired count on a fault
-    if (blocks.epoch() != prev_cache_epoch) prev = nullptr;  // it may have been dropped
-    blocks.release_retired();
+    if (blocks.epoch() != seen_cache_epoch) {
+      // Blocks were dropped (possibly `prev`, possibly by a store of the
+      // block that just ran): none is running now, so free them.
+      prev = nullptr;
+      blocks.release_retired();
+      seen_cache_epoch = blocks.epoch();
+    }
     running_block = nullptr;
     try {
       if (mem.generation() != mem_generation) {
@@ -106,32 +122,32 @@ uint64_t Core::run(uint64_t budget) {
         ++chain_epoch;
         mem_generation = mem.generation();
       }
-      if (halted) {
+      if (__builtin_expect(halted, 0)) {
         if (!service_interrupts()) break;
+        if (halted) break;
       } else if (irq_shadow) {
         irq_shadow = 0;
-      } else if (intr || nmi_blocked) {
-        service_interrupts();
+      } else {
+        poll_interrupts();
+        if (halted) break;
       }
-      if (halted) break;
 
       // ---- find the block at CS:RIP ----
-      uint64_t lin = segchk[CS].base + s.rip;
-      if (!mode64()) lin &= 0xFFFFFFFF;
       uint64_t limit_bytes = ~0ull;
       if (!mode64() && !segchk[CS].flat) {
         if (s.rip > s.seg[CS].limit) gp(0);
         limit_bytes = uint64_t(s.seg[CS].limit) - s.rip + 1;
       }
-      // Chained successor: same RIP as last time and nothing changed since.
+      // Chained successor: same RIP as last time and nothing changed since
+      // (both epochs only grow, so their sum is unchanged only if both are).
+      const uint64_t link_epoch = chain_epoch + blocks.epoch();
       Block* b = nullptr;
       if (prev) {
-        for (const Block::Link& l : prev->links)
-          if (l.rip == s.rip && l.core_epoch == chain_epoch && l.cache_epoch == blocks.epoch()) {
-            b = l.block;
-            break;
-          }
+        if (prev->links[0].rip == s.rip && prev->links[0].epoch == link_epoch) b = prev->links[0].block;
+        else if (prev->links[1].rip == s.rip && prev->links[1].epoch == link_epoch) b = prev->links[1].block;
       }
+      uint64_t lin = segchk[CS].base + s.rip;
+      if (!mode64()) lin &= 0xFFFFFFFF;
       if (!b) {
       const uint8_t* host = tlb.lookup(lin, 1, AccessKind::Execute, user());
       uint64_t paddr = 0;
@@ -179,6 +195,7 @@ uint64_t Core::run(uint64_t budget) {
             if (ZYAN_SUCCESS(decode_insn(code_mode, buf, n, probe))) break;
           }
           uint64_t pa = translate(lin + n, AccessKind::Execute, user());
+          irq_poll = true;  // may be an MMIO read
           buf[n] = static_cast<uint8_t>(mem.read(pa, 1));
         }
         scratch.insns.clear();
@@ -196,44 +213,73 @@ uint64_t Core::run(uint64_t budget) {
         b = &scratch;
       }
       if (prev && b != &scratch) {
+        // Remember this successor (a conditional branch has two).
         Block::Link& l = prev->links[prev->next_link];
         prev->next_link ^= 1;
-        l = {s.rip, b, chain_epoch, blocks.epoch()};
+        // The lookup may have decoded and inserted (epoch moved): record the current one.
+        l = {s.rip, b, chain_epoch + blocks.epoch()};
       }
       }
 
-      // ---- run it ----
-      running_block = b;
-      exit_block = false;
+      // ---- run it, then its chained successors while nothing needs the slow path ----
       const Insn* i = b->insns.data();
-      const Insn* end = i + std::min<uint64_t>(b->insns.size(), budget - retired);
       if (__builtin_expect((s.rflags & (TF | RF)) || (s.dr[7] & 0xFF), 0)) {
         // Debug path: one instruction at a time for TF single-step and
         // DR0-DR3 instruction breakpoints (SDM Vol. 3A 17.3).
+        running_block = b;
+        exit_block = false;
         run_one_debug(*i, lin);
         prev = nullptr;
         continue;
       }
-      // `retired` is brought up to date after the block (handlers that need
-      // it exactly, RDTSC and the TSC MSR, call sync_retired()).
-      block_first = i;
-      block_retired_base = retired;
-      const uint64_t epoch_before_run = blocks.epoch();
-      for (cur = i; cur != end; ++cur) {
-        next_rip = s.rip + cur->len;
-        cur->handler(*this, *cur);
-        s.rip = next_rip;
-        if (exit_block) {
-          ++cur;
+      for (;;) {
+        running_block = b;
+        exit_block = false;
+        i = b->insns.data();
+        const Insn* end = std::to_address(b->insns.end());
+        const uint64_t base = retired;
+        if (__builtin_expect(budget - base < kMaxBlockInsns, 0))
+          end = i + std::min<uint64_t>(b->insns.size(), budget - base);
+        // `retired` is brought up to date after the block (handlers that need
+        // it exactly, RDTSC and the TSC MSR, call sync_retired()).
+        block_first = i;
+        block_retired_base = base;
+        for (cur = i; cur != end; ++cur) {
+          next_rip = s.rip + cur->len;
+          cur->handler(*this, *cur);
+          s.rip = next_rip;
+          if (__builtin_expect(exit_block, 0)) {
+            ++cur;
+            break;
+          }
+        }
+        retired = base + static_cast<uint64_t>(cur - i);
+        cur = nullptr;
+        if (b == &scratch) {
+          prev = nullptr;
           break;
         }
+        // A store during the run may have dropped this very block: the epoch
+        // check at the top then clears `prev` before anything follows its links.
+        prev = b;
+        // Straight to the chained successor unless something between blocks
+        // needs the full path at the top of the outer loop: budget, stop,
+        // halt, interrupt shadow or poll, dropped blocks, a changed memory
+        // map, debug state, a CS limit to check.
+        // Not checked here: dropped blocks (the link epoch includes the
+        // cache's, and `b` itself stays allocated until release_retired()),
+        // and memory-map changes: within a run only port I/O or MMIO cause
+        // them, and those set irq_poll.
+        if (retired >= budget || exit_block || stop_requested || halted || irq_shadow || shutdown || irq_poll) break;
+        // TF or RF set, or IF changed since the last poll (irq_key keeps IF
+        // in its own bit position), in one compare; then NMI blocking.
+        if ((s.rflags & (TF | RF | IF)) != (irq_key & IF) || (irq_key & 1) != (nmi_blocked ? 1u : 0u)) break;
+        if ((s.dr[7] & 0xFF) || (!mode64() && !segchk[CS].flat)) break;
+        const uint64_t link_epoch = chain_epoch + blocks.epoch();
+        if (b->links[0].rip == s.rip && b->links[0].epoch == link_epoch) b = b->links[0].block;
+        else if (b->links[1].rip == s.rip && b->links[1].epoch == link_epoch) b = b->links[1].block;
+        else break;
       }
-      retired = block_retired_base + static_cast<uint64_t>(cur - block_first);
-      // A store during the run may have dropped this very block (it then
-      // lives in the retired list until the next release_retired()): only a
-      // block that is still cached may be chained from.
-      prev = (b == &scratch || blocks.epoch() != epoch_before_run) ? nullptr : b;
-      prev_cache_epoch = blocks.epoch();
     } catch (const GuestFault& f) {
       if (cur) retired = block_retired_base + static_cast<uint64_t>(cur - block_first);
       prev = nullptr;

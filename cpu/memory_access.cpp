@@ -24,7 +24,16 @@ PagingControl Core::paging_control() const {
   pc.cr4 = s.cr4;
   pc.efer = s.efer;
   pc.ac = s.rflags & AC;
+  if (pdptes_loaded && pae_paging()) pc.pae_pdptes = pdpte;
   return pc;
+}
+
+bool Core::load_pdptes(uint64_t cr3) {
+  uint64_t e[4];
+  if (!load_pae_pdptes(mem, cr3 & 0xFFFFFFFF, e)) return false;
+  for (unsigned k = 0; k < 4; ++k) pdpte[k] = e[k];
+  pdptes_loaded = true;
+  return true;
 }
 
 uint64_t Core::translate(uint64_t lin, AccessKind kind, bool user_access, PhysicalMemory::Page* host) {
@@ -82,6 +91,7 @@ uint64_t Core::read_slow(uint64_t lin, unsigned size, bool user_access, unsigned
     std::memcpy(&v, pg.read + (paddr & ~PhysicalMemory::kPageMask), size);
     return v;
   }
+  irq_poll = true;  // MMIO: a device may change its interrupt lines
   return mem.read(paddr, size);
 }
 
@@ -100,6 +110,7 @@ void Core::write_slow(uint64_t lin, unsigned size, uint64_t v, bool user_access,
     uint64_t p0 = translate(lin, AccessKind::Write, user_access);
     uint64_t p1 = translate(last & PhysicalMemory::kPageMask, AccessKind::Write, user_access);
     unsigned first = static_cast<unsigned>(PhysicalMemory::kPageSize - (lin & ~PhysicalMemory::kPageMask));
+    irq_poll = true;  // may reach MMIO
     for (unsigned k = 0; k < size; ++k) {
       uint64_t pa = k < first ? p0 + k : p1 + (k - first);
       mem.write(pa, 1, (v >> (8 * k)) & 0xFF);
@@ -118,6 +129,7 @@ void Core::write_slow(uint64_t lin, unsigned size, uint64_t v, bool user_access,
     std::memcpy(pg.read + (paddr & ~PhysicalMemory::kPageMask), &v, size);
     return;
   }
+  irq_poll = true;            // MMIO: a device may change its interrupt lines
   mem.write(paddr, size, v);  // MMIO, ROM (dropped), or code bytes (notifies us)
 }
 

@@ -24,6 +24,11 @@ void Core::write_cr0(uint64_t v) {
     if (mode64()) gp(0);
     s.efer &= ~uint64_t(EFER_LMA);
   }
+  // Entering PAE paging, or changing CD/NW under it, loads the PDPTE
+  // registers; bad ones make the MOV fault with nothing changed (SDM 4.4.1).
+  if ((v & CR0_PG) && (s.cr4 & CR4_PAE) && !(s.efer & EFER_LMA) && ((old ^ v) & (CR0_PG | CR0_CD | CR0_NW)) &&
+      !load_pdptes(s.cr3))
+    gp(0);
   s.cr0 = v;
   if ((old ^ v) & (CR0_PG | CR0_WP | CR0_PE)) tlb.flush_all();
   if ((old ^ v) & CR0_PE) {
@@ -37,6 +42,7 @@ void Core::write_cr0(uint64_t v) {
 
 void Core::write_cr3(uint64_t v) {
   if (long_mode() && (v >> kMaxPhysAddrBits)) gp(0);
+  if (pae_paging() && !load_pdptes(v)) gp(0);  // SDM 4.4.1: #GP, CR3 unchanged
   s.cr3 = long_mode() ? v : (v & 0xFFFFFFFF);
   tlb.flush_non_global();
   ++chain_epoch;
@@ -49,6 +55,10 @@ void Core::write_cr4(uint64_t v) {
   if (v & ~kSupported) gp(0);
   if (long_mode() && !(v & CR4_PAE)) gp(0);
   uint64_t old = s.cr4;
+  // Under PAE paging, changing PAE, PGE or PSE reloads the PDPTE registers (SDM 4.4.1).
+  if ((s.cr0 & CR0_PG) && (v & CR4_PAE) && !(s.efer & EFER_LMA) && ((old ^ v) & (CR4_PAE | CR4_PGE | CR4_PSE)) &&
+      !load_pdptes(s.cr3))
+    gp(0);
   s.cr4 = v;
   if ((old ^ v) & (CR4_PSE | CR4_PAE | CR4_PGE)) tlb.flush_all();
   ++chain_epoch;
@@ -365,7 +375,14 @@ void h_mov_to_cr(Core& c, const Insn& i) {
     case 2: c.s.cr2 = v; break;
     case 3: c.write_cr3(v); break;
     case 4: c.write_cr4(v); break;
-    case 8: if (v >> 4) c.gp(0); c.s.cr8 = v; break;
+    case 8:
+      // CR8 is the local APIC's TPR[7:4] (SDM Vol. 3A 10.8.6.1): a new
+      // priority can unmask a pending interrupt, so poll again.
+      if (v >> 4) c.gp(0);
+      c.s.cr8 = v;
+      if (c.intr) c.intr->set_cr8(static_cast<uint8_t>(v));
+      c.irq_poll = true;
+      break;
     default: c.ud();
   }
 }
@@ -377,7 +394,7 @@ void h_mov_from_cr(Core& c, const Insn& i) {
     case 2: v = c.s.cr2; break;
     case 3: v = c.s.cr3; break;
     case 4: v = c.s.cr4; break;
-    case 8: v = c.s.cr8; break;
+    case 8: v = c.intr ? c.intr->cr8() : c.s.cr8; break;
     default: c.ud();
   }
   c.s.gpr[i.r0] = c.mode64() ? v : uint32_t(v);

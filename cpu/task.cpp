@@ -89,6 +89,9 @@ void Core::task_switch(uint16_t sel, Descriptor d, TaskSwitchReason reason, uint
   s.tr.attr = d.attr();
   s.cr0 |= CR0_TS;
   if (wide && (s.cr0 & CR0_PG) && ncr3 != s.cr3) {
+    // PAE: the new task's PDPTEs load with its CR3; if they are bad, fall
+    // back to reading them at walk time rather than failing the switch.
+    if (pae_paging() && !load_pdptes(ncr3)) pdptes_loaded = false;
     s.cr3 = ncr3;
     tlb.flush_non_global();
   }

@@ -13,12 +13,18 @@ void x87_pending_exception(Core& c) {
   // IGNNE# asserted (pc64 does not freeze until the interrupt is taken: the
   // IRQ13 handler runs at the next instruction boundary where IF allows it).
   if (c.s.cr0 & CR0_NE) c.raise(kMF);
-  if (c.intr) c.intr->set_ferr(true);
+  if (c.intr) {
+    c.intr->set_ferr(true);
+    c.irq_poll = true;  // IRQ13 may now be pending at the PIC
+  }
 }
 
 void x87_es_cleared(Core& c, uint16_t old_fsw) {
   // FERR# follows FSW.ES: negated once the pending exception is gone.
-  if ((old_fsw & FSW_ES) && !(c.s.fpu.fsw & FSW_ES) && c.intr) c.intr->set_ferr(false);
+  if ((old_fsw & FSW_ES) && !(c.s.fpu.fsw & FSW_ES) && c.intr) {
+    c.intr->set_ferr(false);
+    c.irq_poll = true;
+  }
 }
 
 namespace {

@@ -17,10 +17,40 @@ void clear(TlbEntry& e) {
 
 }  // namespace
 
+SoftTlb::SoftTlb() {
+  // Every entry starts empty; from then on only entries marked in used_ can
+  // be anything else, which is what lets flushes skip the rest.
+  for (auto& set : sets_)
+    for (TlbEntry& e : set) clear(e);
+}
+
+void SoftTlb::clear_entry(unsigned set, unsigned idx) {
+  clear(sets_[set][idx]);
+  used_[set][idx / 64] &= ~(1ull << (idx % 64));
+}
+
+template <class F> void SoftTlb::for_each_used(F f) {
+  for (unsigned set = 0; set < 2; ++set)
+    for (unsigned w = 0; w < kWords; ++w)
+      for (uint64_t bits = used_[set][w]; bits; bits &= bits - 1)
+        f(set, w * 64 + static_cast<unsigned>(__builtin_ctzll(bits)));
+}
+
+void SoftTlb::note_large(uint64_t base, uint64_t mask) {
+  for (unsigned k = 0; k < nlarge_; ++k)
+    if (large_[k].base == base && large_[k].mask == mask) return;
+  if (nlarge_ == kMaxLarge) {
+    large_overflow_ = true;
+    return;
+  }
+  large_[nlarge_++] = {base, mask};
+}
+
 void SoftTlb::fill(uint64_t linear, const WalkResult& w, const PhysicalMemory::Page& host, bool user, bool cr0_wp) {
   const uint64_t vpage = linear & PhysicalMemory::kPageMask;
   TlbEntry& e = sets_[user][index(linear)];
   clear(e);
+  used_[user][index(linear) / 64] |= 1ull << (index(linear) % 64);
 
   // Which accesses at this privilege the path allows without a walk (SDM
   // 4.6.1). A supervisor data access to a user page under SMAP depends on
@@ -56,42 +86,58 @@ void SoftTlb::fill(uint64_t linear, const WalkResult& w, const PhysicalMemory::P
   e.global = w.global;
   e.vpage = vpage;
   e.vmask = ~(w.page_size - 1);
-  if (w.page_size > PhysicalMemory::kPageSize) has_large_ = true;
+  if (w.page_size > PhysicalMemory::kPageSize) note_large(vpage & e.vmask, e.vmask);
   ++fills;
 }
 
 void SoftTlb::invalidate_page(uint64_t linear) {
   const uint64_t vpage = linear & PhysicalMemory::kPageMask;
-  if (has_large_) {
-    // Some entry is a 4 KiB piece of a large page; INVLPG of any address in
-    // that page must drop every piece (SDM 4.10.4.1), global or not.
-    for (auto& set : sets_)
-      for (TlbEntry& e : set)
-        if (e.vpage != kInvalidTag && ((e.vpage ^ linear) & e.vmask) == 0) clear(e);
+  for (unsigned set = 0; set < 2; ++set)
+    if (sets_[set][index(linear)].vpage == vpage) clear_entry(set, index(linear));
+  if (large_overflow_) {
+    for_each_used([&](unsigned set, unsigned idx) {
+      const TlbEntry& e = sets_[set][idx];
+      if (((e.vpage ^ linear) & e.vmask) == 0) clear_entry(set, idx);
+    });
     return;
   }
-  for (auto& set : sets_) {
-    TlbEntry& e = set[index(linear)];
-    if (e.vpage == vpage) clear(e);
+  for (unsigned k = 0; k < nlarge_;) {
+    const LargePage lp = large_[k];
+    if ((linear & lp.mask) != lp.base) {
+      ++k;
+      continue;
+    }
+    // Drop every piece of this large page, global or not: its pieces sit at
+    // the indexes of its 4 KiB pages (all of them for pages >= 4 MiB).
+    const uint64_t pieces = (~lp.mask + 1) >> 12;
+    const unsigned first = index(lp.base);
+    const unsigned count = pieces >= kEntries ? kEntries : static_cast<unsigned>(pieces);
+    for (unsigned set = 0; set < 2; ++set)
+      for (unsigned n = 0; n < count; ++n) {
+        const unsigned idx = (first + n) & (kEntries - 1);
+        const TlbEntry& e = sets_[set][idx];
+        if (e.vpage != kInvalidTag && (e.vpage & lp.mask) == lp.base) clear_entry(set, idx);
+      }
+    large_[k] = large_[--nlarge_];
   }
 }
 
 void SoftTlb::flush_non_global() {
-  bool large = false;
-  for (auto& set : sets_)
-    for (TlbEntry& e : set) {
-      if (!e.global)
-        clear(e);
-      else if (e.vmask != PhysicalMemory::kPageMask)
-        large = true;
-    }
-  has_large_ = large;
+  nlarge_ = 0;
+  large_overflow_ = false;
+  for_each_used([&](unsigned set, unsigned idx) {
+    const TlbEntry& e = sets_[set][idx];
+    if (!e.global) clear_entry(set, idx);
+    else if (e.vmask != PhysicalMemory::kPageMask) note_large(e.vpage & e.vmask, e.vmask);
+  });
 }
 
 void SoftTlb::flush_all() {
-  for (auto& set : sets_)
-    for (TlbEntry& e : set) clear(e);
-  has_large_ = false;
+  for_each_used([&](unsigned set, unsigned idx) { clear(sets_[set][idx]); });
+  for (auto& set : used_)
+    for (uint64_t& w : set) w = 0;
+  nlarge_ = 0;
+  large_overflow_ = false;
 }
 
 void SoftTlb::invalidate_physical(uint64_t paddr) {
@@ -99,9 +145,9 @@ void SoftTlb::invalidate_physical(uint64_t paddr) {
   // unmasked physical address of the page it actually reaches. Dropping an
   // extra entry is harmless; missing one would hide a code-page write.
   const uint64_t mask = PhysicalMemory::kPageMask & ~(1ULL << 20);
-  for (auto& set : sets_)
-    for (TlbEntry& e : set)
-      if (e.vpage != kInvalidTag && ((e.paddr ^ paddr) & mask) == 0) clear(e);
+  for_each_used([&](unsigned set, unsigned idx) {
+    if (((sets_[set][idx].paddr ^ paddr) & mask) == 0) clear_entry(set, idx);
+  });
 }
 
 }  // namespace pc64

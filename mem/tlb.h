@@ -32,7 +32,7 @@ class SoftTlb {
   static constexpr unsigned kEntries = 1u << kBits;
   static constexpr uint64_t kInvalidTag = 1;  // never equals a page-aligned address
 
-  SoftTlb() { flush_all(); }
+  SoftTlb();
 
   static unsigned index(uint64_t linear) { return (linear >> 12) & (kEntries - 1); }
 
@@ -41,12 +41,22 @@ class SoftTlb {
   // page). `user` is CPL==3.
   inline uint8_t* lookup(uint64_t linear, unsigned size, AccessKind kind, bool user) {
     const TlbEntry& e = sets_[user][index(linear)];
-    // The tag compare also fails when the access crosses the page end.
-    uint64_t last = linear + size - 1;
-    if (e.tag[static_cast<int>(kind)] != (linear & PhysicalMemory::kPageMask) ||
-        (last & PhysicalMemory::kPageMask) != (linear & PhysicalMemory::kPageMask))
-      return nullptr;
+    // One compare, against the page of the access's LAST byte in the entry
+    // chosen by its first byte: an entry only ever holds a page with its own
+    // index, and neighbouring pages have different indexes, so an access
+    // that crosses the page end (or wraps) can never match.
+    const uint64_t last_page = (linear + size - 1) & PhysicalMemory::kPageMask;
+    if (__builtin_expect(e.tag[static_cast<int>(kind)] != last_page, 0)) return nullptr;
     return reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(linear) + e.addend);
+  }
+
+  // The same test split in two, for callers that branch on the hit and then
+  // want the pointer without a null check: hits() then host().
+  inline bool hits(uint64_t linear, unsigned size, AccessKind kind, bool user) const {
+    return sets_[user][index(linear)].tag[static_cast<int>(kind)] == ((linear + size - 1) & PhysicalMemory::kPageMask);
+  }
+  inline uint8_t* host(uint64_t linear, bool user) const {
+    return reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(linear) + sets_[user][index(linear)].addend);
   }
 
   // Fills the entry for `linear` after a successful walk (or an identity
@@ -73,10 +83,29 @@ class SoftTlb {
   uint64_t fills = 0;
 
  private:
+  static constexpr unsigned kWords = kEntries / 64;
+  static constexpr unsigned kMaxLarge = 32;
+  void clear_entry(unsigned set, unsigned idx);
+  // Calls f(set, idx) for every entry in use.
+  template <class F> void for_each_used(F f);
+  void note_large(uint64_t base, uint64_t mask);
+
   TlbEntry sets_[2][kEntries];
-  // Large pages are cached per 4 KiB piece; INVLPG of a large page must drop
-  // every piece, so remember that some entry came from a large page.
-  bool has_large_ = false;
+  // Entries in use, a bit each: flushes and scans visit only these, so a
+  // MOV CR3 costs what was filled since the last one, not the TLB's size.
+  uint64_t used_[2][kWords] = {};
+  // Large pages are cached per 4 KiB piece; INVLPG of an address in a large
+  // page must drop every piece (SDM 4.10.4.1). The large pages that have
+  // pieces here are listed (base, mask), so INVLPG elsewhere (the common
+  // case: 4 KiB user pages) checks one entry per set plus this short list,
+  // and INVLPG inside one scans only the entries its pieces can occupy.
+  // Past kMaxLarge distinct pages every INVLPG scans the used entries.
+  struct LargePage {
+    uint64_t base, mask;
+  };
+  LargePage large_[kMaxLarge];
+  unsigned nlarge_ = 0;
+  bool large_overflow_ = false;
 };
 
 }  // namespace pc64

@@ -126,3 +126,53 @@ org 0x10000
   CHECK(m.cpu.halted());
   CHECK_FALSE(m.cpu.shutdown());
 }
+
+namespace {
+// A controller that, like the local APIC, holds an interrupt of priority
+// class 2 (vector 0x2x) back while TPR[7:4] (= CR8) is 2 or more.
+struct TprIntr : InterruptSource {
+  uint8_t tpr = 0;
+  bool pending = true;
+  int acks = 0;
+  bool intr_pending() const override { return pending && (0x25 >> 4) > tpr; }
+  uint8_t acknowledge_intr() override {
+    ++acks;
+    pending = false;
+    return 0x25;
+  }
+  uint8_t cr8() const override { return tpr; }
+  void set_cr8(uint8_t v) override { tpr = v & 0xF; }
+};
+}  // namespace
+
+TEST_CASE("interrupts: MOV CR8 is the APIC task priority; lowering it takes the held interrupt at once") {
+  Machine m;
+  TprIntr intr;
+  m.cpu.set_interrupt_source(&intr);
+  // Handler for vector 0x25: note the priority it ran under.
+  m.load(0x30000, assemble("bits 64\norg 0x30000\n mov rdx, cr8\n mov r14, rdx\n inc r13\n iretq\n"));
+  m.load(0x10000, assemble(R"(bits 64
+org 0x10000
+    mov rax, 3
+    mov cr8, rax          ; mask priority classes 0-3
+    sti
+    mov rbx, cr8          ; reads the controller's TPR
+    mov r12, r13          ; nothing taken yet
+    xor eax, eax
+    mov cr8, rax          ; unmask: the interrupt comes right after this
+    mov r11, r13
+    hlt
+)"));
+  m.long_mode(0x10000);
+  CpuState& st = m.s();
+  uint64_t gate = (0x30000 & 0xFFFF) | (uint64_t(0x08) << 16) | (uint64_t(0x8E00) << 32);
+  m.mem.write(0x40000 + 0x25 * 16, 8, gate);
+  m.mem.write(0x40000 + 0x25 * 16 + 8, 8, 0);
+  st.idtr = {0x40000, 0xFFF};
+  m.run(100);
+  CHECK(m.reg(RBX) == 3);
+  CHECK(m.reg(R12) == 0);
+  CHECK(m.reg(R11) == 1);   // taken between MOV CR8 and the next instruction
+  CHECK(m.reg(R14) == 0);   // the handler saw TPR 0
+  CHECK(intr.acks == 1);
+}
