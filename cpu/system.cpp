@@ -382,6 +382,7 @@ void h_mov_to_cr(Core& c, const Insn& i) {
       c.s.cr8 = v;
       if (c.intr) c.intr->set_cr8(static_cast<uint8_t>(v));
       c.irq_poll = true;
+      c.exit_block = true;  // recognised at the next instruction boundary
       break;
     default: c.ud();
   }

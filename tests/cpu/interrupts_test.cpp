@@ -165,7 +165,8 @@ org 0x10000
 )"));
   m.long_mode(0x10000);
   CpuState& st = m.s();
-  uint64_t gate = (0x30000 & 0xFFFF) | (uint64_t(0x08) << 16) | (uint64_t(0x8E00) << 32);
+  uint64_t gate = (0x30000 & 0xFFFF) | (uint64_t(0x08) << 16) | (uint64_t(0x8E00) << 32) |
+                  (uint64_t(0x30000 >> 16) << 48);
   m.mem.write(0x40000 + 0x25 * 16, 8, gate);
   m.mem.write(0x40000 + 0x25 * 16 + 8, 8, 0);
   st.idtr = {0x40000, 0xFFF};
