@@ -10,6 +10,7 @@
 
 #include "cpu/block_cache.h"
 #include "cpu/cpu_state.h"
+#include "cpu/debug_trap.h"
 #include "cpu/insn.h"
 #include "cpu/interrupt_source.h"
 #include "cpu/port_io.h"
@@ -53,6 +54,7 @@ class Core final : public CodeWriteListener {
   InterruptSource* intr = nullptr;
   SoftTlb tlb;
   BlockCache blocks;
+  DebugTraps dbg;  // monitor/gdb breakpoints and watchpoints (cpu/debug_trap.h)
 
   uint64_t next_rip = 0;    // RIP after the running instruction; branches set it
   bool exit_block = false;  // stop the running block after this instruction

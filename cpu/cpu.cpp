@@ -117,5 +117,6 @@ void Cpu::serialize(StateSerializer& s) {
 }
 
 uint64_t Cpu::rflags() { return core_->rflags(); }
+DebugTraps& Cpu::debug() { return core_->dbg; }
 
 }  // namespace pc64

@@ -52,6 +52,7 @@ static void decode_block(Core& c, Block& b, uint64_t lin, const uint8_t* host, u
       PC64_LOG(LogLevel::Debug, "cpu", "unimplemented instruction at linear %#llx: %s",
                static_cast<unsigned long long>(lin + b.bytes), hex);
     }
+    if (c.dbg.has_exec() && c.dbg.exec_at(c, lin + b.bytes, host + b.bytes)) insn.handler = &h_breakpoint;
     b.insns.push_back(insn);
     b.bytes += insn.len;
     if (insn.flags & kInsnEndsBlock) break;
@@ -91,6 +92,7 @@ uint64_t Core::run(uint64_t budget) {
   stop_requested = false;
   retired = 0;
   if (shutdown) return 0;
+  dbg.on_run(*this);
   Block& scratch = scratch_;  // uncached blocks: page-crossing instructions, MMIO code, CS-limit tails
   if (scratch.insns.capacity() < kMaxBlockInsns) scratch.insns.reserve(kMaxBlockInsns);
   Block* prev = nullptr;  // the cached block that ran last, for chaining
@@ -113,7 +115,7 @@ uint64_t Core::run(uint64_t budget) {
       } else if (intr || nmi_blocked) {
         service_interrupts();
       }
-      if (halted) break;
+      if (halted || stop_requested) break;  // stop_requested: a debug event during delivery
 
       // ---- find the block at CS:RIP ----
       uint64_t lin = segchk[CS].base + s.rip;
@@ -238,6 +240,9 @@ uint64_t Core::run(uint64_t budget) {
       if (cur) retired = block_retired_base + static_cast<uint64_t>(cur - block_first);
       prev = nullptr;
       deliver_fault(f);
+    } catch (const DebugStop&) {  // an execution breakpoint: stop before the instruction
+      if (cur) retired = block_retired_base + static_cast<uint64_t>(cur - block_first);
+      stop_requested = true;
     }
   }
   running_block = nullptr;

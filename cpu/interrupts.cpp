@@ -41,6 +41,7 @@ void Core::deliver_fault(const GuestFault& f) {
 }
 
 void Core::deliver(uint8_t vector, bool has_error, uint32_t error, bool soft, uint64_t return_rip) {
+  if (dbg.events()) dbg.on_vector(*this, vector);
   materialize_flags();
   const uint64_t old_flags = s.rflags;
   // External / hardware events carry EXT=1 in descriptor-related error codes.

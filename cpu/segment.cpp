@@ -51,6 +51,7 @@ void Core::update_mode() {
   else code_mode = 0;
   stack_mode = code_mode == 2 ? 2 : (s.seg[SS].db() ? 1 : 0);
   for (unsigned k = 0; k < kSegCount; ++k) update_segment_checks(k);
+  if (dbg.events()) dbg.on_mode(*this);
 }
 
 void Core::set_segment(unsigned seg, const Segment& sc) {

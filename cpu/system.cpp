@@ -40,6 +40,7 @@ void Core::write_cr3(uint64_t v) {
   s.cr3 = long_mode() ? v : (v & 0xFFFFFFFF);
   tlb.flush_non_global();
   ++chain_epoch;
+  if (dbg.events()) dbg.on_cr3(*this, s.cr3);
 }
 
 void Core::write_cr4(uint64_t v) {

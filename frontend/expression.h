@@ -1,7 +1,8 @@
 // Monitor expressions: register names (rax, eax, ax, al, ah, r8d, r8w, r8b,
 // rip, rflags, cr0/2/3/4/8, efer, dr0-7, segment selectors), numbers (0x...
 // hex, otherwise decimal), `$` before a register is accepted (QEMU style),
-// and + - * with parentheses and unary minus. Arithmetic wraps at 64 bits.
+// and + - * with parentheses and unary minus; for breakpoint conditions also
+// == != < <= > >= (unsigned, 1 or 0), & | and && ||. Arithmetic wraps at 64 bits.
 // Evaluation never throws and never changes the guest.
 #pragma once
 #include <cstdint>

@@ -150,6 +150,15 @@ void Monitor::execute(std::string_view line, std::ostream& out) {
   else if (cmd == "idt") cmd_idt(out);
   else if (cmd == "info" || cmd == "i") cmd_info(args, out);
   else if (cmd == "count") cmd_count(out);
+  else if (cmd == "b" || cmd == "break" || cmd == "bp") cmd_break(args, false, out);
+  else if (cmd == "tb" || cmd == "tbreak") cmd_break(args, true, out);
+  else if (cmd == "watch" || cmd == "w") cmd_watch(args, WatchKind::Write, out);
+  else if (cmd == "rwatch") cmd_watch(args, WatchKind::Read, out);
+  else if (cmd == "awatch") cmd_watch(args, WatchKind::Access, out);
+  else if (cmd == "delete" || cmd == "d" || cmd == "del") cmd_delete(args, out);
+  else if (cmd == "next" || cmd == "n") cmd_next(out);
+  else if (cmd == "until") cmd_until(args, out);
+  else if (cmd == "p" || cmd == "pause") out << "the guest is paused\n";
   else if (cmd == "q" || cmd == "quit") {
     quit_ = true;
     out << "bye\n";
@@ -165,7 +174,12 @@ void Monitor::cmd_help(std::ostream& out) {
          "xp/Nfs ADDR               the same on physical memory\n"
          "u | disas [ADDR [N]]      disassemble N (default 10) instructions at ADDR (default CS:RIP)\n"
          "s | step [N]              execute N (default 1) instructions\n"
-         "c | continue N            run up to N instructions\n"
+         "c | continue [N]          run (up to N instructions) until a breakpoint; Ctrl-C or p pauses\n"
+         "next | n                  step over a call; until ADDR: run to ADDR\n"
+         "b [p] ADDR [if COND]      breakpoint (linear, SEG:OFF, or physical with p); tb: one-shot\n"
+         "b int N | io PORT | cr3 | mode   break on a vector, port access, CR3 write, mode switch\n"
+         "watch|rwatch|awatch [p] ADDR [LEN]  write / read / access watchpoint (linear or physical)\n"
+         "delete [N | int N | io PORT | cr3 | mode]   remove (all); info break lists them\n"
          "page ADDR                 page walk of a linear address, every level's entry and flags\n"
          "gdt | idt                 decoded descriptor tables\n"
          "info pic|pit|rtc|lapic|ioapic|pci   device state\n"
@@ -462,27 +476,22 @@ void Monitor::cmd_step(const Args& args, std::ostream& out) {
     out << "error: step count must be at least 1\n";
     return;
   }
-  uint64_t before = m_.instructions_retired();
-  ExitReason r = m_.run(n);
-  report_stop(r, before, out);
+  run_and_report(n, out);
 }
 
 void Monitor::cmd_continue(const Args& args, std::ostream& out) {
-  // Until breakpoints and pause exist, `c` needs a bound so the monitor
-  // always gets control back.
-  if (args.empty()) {
-    out << "error: usage: c N (an instruction limit; breakpoints come later)\n";
-    return;
+  // Without a limit: until a breakpoint, the guest stops, or a pause (Ctrl-C, p).
+  uint64_t limit = 0;
+  if (!args.empty()) {
+    auto v = eval(args[0], out);
+    if (!v) return;
+    if (*v == 0) {
+      out << "error: instruction limit must be at least 1\n";
+      return;
+    }
+    limit = *v;
   }
-  auto v = eval(args[0], out);
-  if (!v) return;
-  if (*v == 0) {
-    out << "error: instruction limit must be at least 1\n";
-    return;
-  }
-  uint64_t before = m_.instructions_retired();
-  ExitReason r = m_.run(*v);
-  report_stop(r, before, out);
+  run_and_report(limit, out);
 }
 
 void Monitor::cmd_count(std::ostream& out) {
@@ -693,6 +702,7 @@ void Monitor::cmd_info(const Args& args, std::ostream& out) {
   }
   const std::string& what = args[0];
   if (what == "registers" || what == "r") return cmd_registers(out);
+  if (what == "break" || what == "b" || what == "breakpoints" || what == "watch") return cmd_info_break(out);
   PcBoard* board = m_.board();
   if (!board) {
     out << "error: this machine has no PC devices\n";

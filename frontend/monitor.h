@@ -5,6 +5,7 @@
 // MMIO reads); only `set`, `s` and `c` change the guest, as asked.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -26,6 +27,10 @@ class Monitor {
   // `quit` was entered.
   bool quit_requested() const { return quit_; }
 
+  // Asked between run slices while the guest runs (`c`, `next`, `until`);
+  // true pauses it. The terminal/tcp front end checks for Ctrl-C or `p`.
+  void set_interrupt_check(std::function<bool()> f) { interrupt_ = std::move(f); }
+
  private:
   using Args = std::vector<std::string>;
   void cmd_help(std::ostream& out);
@@ -40,6 +45,16 @@ class Monitor {
   void cmd_idt(std::ostream& out);
   void cmd_info(const Args& args, std::ostream& out);
   void cmd_count(std::ostream& out);
+  // monitor_break.cpp: breakpoints, watchpoints, run control.
+  void cmd_break(const Args& args, bool temporary, std::ostream& out);
+  void cmd_watch(const Args& args, WatchKind kind, std::ostream& out);
+  void cmd_delete(const Args& args, std::ostream& out);
+  void cmd_info_break(std::ostream& out);
+  void cmd_next(std::ostream& out);
+  void cmd_until(const Args& args, std::ostream& out);
+  void run_and_report(uint64_t max, std::ostream& out);
+  // "ADDR", "SEG:OFF" (segment register or selector), all expressions.
+  std::optional<uint64_t> eval_address(std::string_view text, std::ostream& out);
 
   std::optional<uint64_t> eval(std::string_view text, std::ostream& out);
   // Side-effect-free reads: RAM/ROM only (never an MMIO handler); false if
@@ -54,6 +69,7 @@ class Monitor {
 
   Machine& m_;
   bool quit_ = false;
+  std::function<bool()> interrupt_;
 };
 
 }  // namespace pc64
