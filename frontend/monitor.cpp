@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "frontend/debug_control.h"
 #include "frontend/expression.h"
 #include "mem/paging.h"
 
@@ -38,16 +39,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
   return s;
-}
-
-PagingControl paging_control(const CpuState& s) {
-  PagingControl pc;
-  pc.cr0 = s.cr0;
-  pc.cr3 = s.cr3;
-  pc.cr4 = s.cr4;
-  pc.efer = s.efer;
-  pc.ac = false;
-  return pc;  // pae_pdptes null: PDPTEs read from memory (see mem/paging.h)
 }
 
 // The code size the CPU decodes with now (SDM Vol. 3A 5.2.1): real and
@@ -265,49 +256,14 @@ void Monitor::cmd_set(std::string_view rest, std::ostream& out) {
 
 // ---------------------------------------------------------------- memory
 
-bool Monitor::read_physical(uint64_t paddr, uint8_t* dst, size_t n) {
-  PhysicalMemory& mem = m_.memory();
-  for (size_t i = 0; i < n; ++i) {
-    uint64_t a = (paddr + i) & mem.a20_mask();
-    // page() hands out host pointers for RAM and ROM only, so an MMIO
-    // register (with read side effects) is never touched from here.
-    PhysicalMemory::Page p = mem.page(a & PhysicalMemory::kPageMask);
-    if (!p.read) return false;
-    dst[i] = p.read[a & (PhysicalMemory::kPageSize - 1)];
-  }
-  return true;
-}
+bool Monitor::read_physical(uint64_t paddr, uint8_t* dst, size_t n) { return debugger_read_physical(m_, paddr, dst, n); }
 
 bool Monitor::translate(uint64_t linear, uint64_t& paddr, std::string& error) {
-  const CpuState& s = m_.cpu().state();
-  PagingControl pc = paging_control(s);
-  if ((s.efer & EFER_LMA) && !is_canonical48(linear)) {
-    error = "address " + hex(linear) + " is not canonical";
-    return false;
-  }
-  // Supervisor read with set_ad=false: what the kernel could see, and the
-  // guest's accessed/dirty bits stay exactly as they were.
-  WalkResult w = walk_page_tables(m_.memory(), pc, linear, AccessKind::Read, false, false);
-  if (!w.ok) {
-    error = "linear address " + hex(linear) + " is not mapped (#PF error " + hex(w.error_code) + ")";
-    return false;
-  }
-  paddr = w.paddr;
-  return true;
+  return debugger_translate(m_, linear, paddr, error);
 }
 
 bool Monitor::read_linear(uint64_t linear, uint8_t* dst, size_t n, std::string& error) {
-  for (size_t i = 0; i < n;) {
-    uint64_t a = linear + i, pa;
-    if (!translate(a, pa, error)) return false;
-    size_t chunk = std::min<size_t>(n - i, PhysicalMemory::kPageSize - (a & (PhysicalMemory::kPageSize - 1)));
-    if (!read_physical(pa, dst + i, chunk)) {
-      error = "physical address " + hex(pa) + " is not RAM or ROM";
-      return false;
-    }
-    i += chunk;
-  }
-  return true;
+  return debugger_read_linear(m_, linear, dst, n, error);
 }
 
 void Monitor::cmd_examine(std::string_view spec, bool physical, const Args& args, std::ostream& out) {
@@ -600,7 +556,7 @@ void Monitor::cmd_page(const Args& args, std::ostream& out) {
     table = pae ? (e & kAddr52) : (e & 0xFFFFF000ULL);
   }
   // The reference walker's verdict (permissions and reserved bits included).
-  WalkResult w = walk_page_tables(m_.memory(), paging_control(s), *lin, AccessKind::Read, false, false);
+  WalkResult w = walk_page_tables(m_.memory(), debugger_paging_control(s), *lin, AccessKind::Read, false, false);
   if (w.ok)
     out << "walk: " << hex(*lin) << " -> " << hex(w.paddr) << (w.writable ? " writable" : " read-only")
         << (w.user ? " user" : " supervisor") << (w.executable ? " executable" : " no-execute") << "\n";
