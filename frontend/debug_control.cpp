@@ -127,6 +127,12 @@ bool debugger_write_linear(Machine& m, uint64_t linear, const uint8_t* src, size
                        [&](uint64_t pa, size_t i, size_t chunk) { return m.memory().dma_write(pa, src + i, chunk); });
 }
 
+std::string hex0x(uint64_t v) {
+  char b[24];
+  std::snprintf(b, sizeof b, "%#" PRIx64, v);
+  return b;
+}
+
 std::string describe_stop(const DebugStopInfo& s) {
   char b[160];
   using K = DebugStopInfo::Kind;

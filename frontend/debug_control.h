@@ -37,6 +37,9 @@ bool debugger_translate(Machine& m, uint64_t linear, uint64_t& paddr, std::strin
 bool debugger_read_linear(Machine& m, uint64_t linear, uint8_t* dst, size_t n, std::string& error);
 bool debugger_write_linear(Machine& m, uint64_t linear, const uint8_t* src, size_t n, std::string& error);
 
+// "0x1f" (the monitor's way of printing an address or value).
+std::string hex0x(uint64_t v);
+
 // One line: "breakpoint 1 at 0x...", "watchpoint 2: write of 0x...", ...
 std::string describe_stop(const DebugStopInfo& s);
 

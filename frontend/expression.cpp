@@ -127,7 +127,8 @@ namespace {
 // Recursive-descent parser over + - * ( ) with the usual precedence.
 class Parser {
  public:
-  Parser(std::string_view t, Cpu& cpu, std::string& error) : t_(t), cpu_(cpu), error_(error) {}
+  Parser(std::string_view t, Cpu& cpu, std::string& error, const SymbolTable* symbols)
+      : t_(t), cpu_(cpu), error_(error), symbols_(symbols) {}
 
   std::optional<uint64_t> parse() {
     auto v = logical();
@@ -250,9 +251,12 @@ class Parser {
     if (std::isdigit(static_cast<unsigned char>(c))) return number();
     if (c == '$' || std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
       size_t start = p_++;
-      while (p_ < t_.size() && (std::isalnum(static_cast<unsigned char>(t_[p_])) || t_[p_] == '_')) ++p_;
+      // Symbol names may contain '.' and '$' (nm output: "foo.cold", "__x86.get_pc").
+      while (p_ < t_.size() && (std::isalnum(static_cast<unsigned char>(t_[p_])) || t_[p_] == '_' || t_[p_] == '.')) ++p_;
       std::string_view name = t_.substr(start, p_ - start);
       auto reg = find_register(name);
+      if (!reg && symbols_)
+        if (auto sym = symbols_->find(name)) return sym;
       if (!reg) return fail("unknown register or symbol '" + std::string(name) + "'");
       return read_register(cpu_, *reg);
     }
@@ -285,15 +289,17 @@ class Parser {
   std::string_view t_;
   Cpu& cpu_;
   std::string& error_;
+  const SymbolTable* symbols_;
   size_t p_ = 0;
   int depth_ = 0;
 };
 
 }  // namespace
 
-std::optional<uint64_t> evaluate_expression(std::string_view text, Cpu& cpu, std::string& error) {
+std::optional<uint64_t> evaluate_expression(std::string_view text, Cpu& cpu, std::string& error,
+                                            const SymbolTable* symbols) {
   error.clear();
-  return Parser(text, cpu, error).parse();
+  return Parser(text, cpu, error, symbols).parse();
 }
 
 }  // namespace pc64

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "cpu/cpu.h"
+#include "frontend/symbols.h"
 
 namespace pc64 {
 
@@ -36,6 +37,8 @@ bool write_register(Cpu& cpu, const RegisterRef& r, uint64_t value, std::string&
 
 // Evaluates `text`; on failure returns nullopt and sets `error` to a one-line
 // message naming what was wrong.
-std::optional<uint64_t> evaluate_expression(std::string_view text, Cpu& cpu, std::string& error);
+// Names that are not registers are looked up in `symbols` (if given).
+std::optional<uint64_t> evaluate_expression(std::string_view text, Cpu& cpu, std::string& error,
+                                            const SymbolTable* symbols = nullptr);
 
 }  // namespace pc64

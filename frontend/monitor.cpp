@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
 #include <sstream>
 
 #include "frontend/debug_control.h"
@@ -102,7 +103,7 @@ std::string Monitor::execute(std::string_view line) {
 
 std::optional<uint64_t> Monitor::eval(std::string_view text, std::ostream& out) {
   std::string err;
-  auto v = evaluate_expression(text, m_.cpu(), err);
+  auto v = evaluate_expression(text, m_.cpu(), err, &symbols_);
   if (!v) out << "error: " << err << "\n";
   return v;
 }
@@ -149,6 +150,16 @@ void Monitor::execute(std::string_view line, std::ostream& out) {
   else if (cmd == "delete" || cmd == "d" || cmd == "del") cmd_delete(args, out);
   else if (cmd == "next" || cmd == "n") cmd_next(out);
   else if (cmd == "until") cmd_until(args, out);
+  else if (cmd == "sym") cmd_sym(args, out);
+  else if (cmd == "trace") cmd_trace(args, out);
+  else if (cmd == "find") cmd_find(args, out);
+  else if (cmd == "dump") cmd_dump(args, out);
+  else if (cmd == "write") cmd_write(args, out);
+  else if (cmd == "ldt") cmd_ldt(out);
+  else if (cmd == "tss") cmd_tss(out);
+  else if (cmd == "tlb") cmd_tlb(out);
+  else if (cmd == "screendump") cmd_screendump(args, out);
+  else if (cmd == "change" || cmd == "eject") cmd_media(cmd, args, out);
   else if (cmd == "p" || cmd == "pause") out << "the guest is paused\n";
   else if (cmd == "q" || cmd == "quit") {
     quit_ = true;
@@ -176,7 +187,14 @@ void Monitor::cmd_help(std::ostream& out) {
          "info pic|pit|rtc|lapic|ioapic|pci   device state\n"
          "count                     instructions retired\n"
          "q | quit                  leave the monitor\n"
-         "Expressions: registers, 0x hex, decimal, + - * ( ).\n";
+         "sym FILE | sym clear        load an nm-style symbol list (names in expressions and u)\n"
+         "trace on [FILE] | trace off  one line per executed instruction with changed registers\n"
+         "find ADDR LEN BYTE...|\"txt\"  search linear memory; write ADDR BYTE...: patch RAM\n"
+         "dump [p] FILE ADDR LEN      save memory to a file\n"
+         "ldt | tss | tlb             LDT entries, the current TSS, TLB statistics\n"
+         "screendump FILE.png         the screen as PNG; change cdrom FILE | eject cdrom\n"
+         "info post | cmos            last POST code, CMOS bytes\n"
+         "Expressions: registers, symbols, 0x hex, decimal, + - * ( ), == != < > <= >= & | && ||.\n";
 }
 
 // ---------------------------------------------------------------- state
@@ -288,19 +306,26 @@ void Monitor::cmd_examine(std::string_view spec, bool physical, const Args& args
   bool ok = true;
   if (letters.size() == 1) {
     char c = letters[0];
-    if (c == 'x' || c == 'd' || c == 'c') fmt = c;
+    if (std::strchr("xducoi", c)) fmt = c;
     else if (size_of(c)) size = size_of(c);
     else ok = false;
   } else if (letters.size() == 2) {
     fmt = letters[0];
     size = size_of(letters[1]);
-    ok = (fmt == 'x' || fmt == 'd' || fmt == 'c') && size;
+    ok = std::strchr("xduco", fmt) && size;
   } else if (!letters.empty()) {
     ok = false;
   }
   if (!ok) {
-    out << "error: bad format '/" << spec << "' (x/Nfs: f = x|d|c, s = b|w|d|q)\n";
+    out << "error: bad format '/" << spec << "' (x/Nfs: f = x|d|u|o|c|i, s = b|w|d|q)\n";
     return;
+  }
+  if (fmt == 'i') {  // instructions: what u does
+    if (physical || args.empty() || count > 10000) {
+      out << "error: x/Ni takes a linear address and N <= 10000\n";
+      return;
+    }
+    return cmd_disassemble({args[0], std::to_string(count)}, out);
   }
   if (fmt == 'c') size = 1;
   if (count == 0 || count * size > 65536) {
@@ -337,7 +362,9 @@ void Monitor::cmd_examine(std::string_view spec, bool physical, const Args& args
     uint64_t v = 0;
     for (unsigned k = 0; k < size; ++k) v |= static_cast<uint64_t>(buf[i * size + k]) << (8 * k);
     if (fmt == 'x') out << " " << hex(v, static_cast<int>(size * 2));
-    else if (fmt == 'd') out << " " << v;
+    else if (fmt == 'd') out << " " << (size == 8 ? static_cast<int64_t>(v) : static_cast<int64_t>(v << (64 - 8 * size)) >> (64 - 8 * size));
+    else if (fmt == 'u') out << " " << v;
+    else if (fmt == 'o') out << " 0" << std::oct << v << std::dec;
     else out << (i % per_line == 0 ? " " : "") << (std::isprint(static_cast<int>(v)) ? static_cast<char>(v) : '.');
   }
   out << "\n";
@@ -402,6 +429,7 @@ void Monitor::cmd_disassemble(const Args& args, std::ostream& out) {
     count = *c;
   }
   for (uint64_t i = 0; i < count; ++i) {
+    if (std::string sym = symbols_.at(addr); !sym.empty()) out << sym << ":\n";
     unsigned len = disassemble_one(addr, out);
     if (!len) return;
     addr += len;
@@ -452,6 +480,16 @@ void Monitor::cmd_continue(const Args& args, std::ostream& out) {
 
 void Monitor::cmd_count(std::ostream& out) {
   out << "instructions retired: " << m_.instructions_retired() << "\n";
+  char b[160];
+  if (last_run_seconds_ > 0) {
+    std::snprintf(b, sizeof b, "last run: %" PRIu64 " instructions in %.3f s = %.1f MIPS\n", last_run_instructions_,
+                  last_run_seconds_, last_run_instructions_ / last_run_seconds_ / 1e6);
+    out << b;
+  }
+  Cpu::Stats st = m_.cpu().stats();
+  std::snprintf(b, sizeof b, "decoded blocks cached: %" PRIu64 "  TLB fills: %" PRIu64 "  #UD (unimplemented): %" PRIu64 "\n",
+                st.blocks, st.tlb_fills, m_.cpu().undefined_opcode_count());
+  out << b;
 }
 
 // ---------------------------------------------------------------- paging
@@ -741,8 +779,19 @@ void Monitor::cmd_info(const Args& args, std::ostream& out) {
               << hex(f->bar_size(bar)) << " at " << (a == kPciBarUnmapped ? std::string("(unmapped)") : hex(a)) << "\n";
         }
       }
+  } else if (what == "post" && board->debug_ports) {
+    std::snprintf(b, sizeof b, "last POST code: %02x (%" PRIu64 " writes to port 0x80)\n", board->debug_ports->post_code(),
+                  board->debug_ports->post_writes());
+    out << b;
+  } else if (what == "cmos" && board->rtc) {
+    for (unsigned i = 0; i < 128; ++i) {
+      if (i % 16 == 0) std::snprintf(b, sizeof b, "%s%02x:", i ? "\n" : "", i), out << b;
+      std::snprintf(b, sizeof b, " %02x", board->rtc->cmos(static_cast<uint8_t>(i)));
+      out << b;
+    }
+    out << "\n";
   } else {
-    out << "error: unknown device '" << what << "' (info pic|pit|rtc|lapic|ioapic|pci)\n";
+    out << "error: unknown device '" << what << "' (info pic|pit|rtc|lapic|ioapic|pci|post|cmos)\n";
   }
 }
 

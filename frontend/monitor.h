@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "frontend/machine.h"
+#include "frontend/symbols.h"
 
 namespace pc64 {
 
@@ -67,9 +68,28 @@ class Monitor {
   unsigned disassemble_one(uint64_t linear, std::ostream& out);
   void report_stop(ExitReason r, uint64_t before, std::ostream& out);
 
+  // monitor_extra.cpp: symbols, trace, memory search/dump/write, tables, media.
+  void cmd_sym(const Args& args, std::ostream& out);
+  void cmd_trace(const Args& args, std::ostream& out);
+  void cmd_find(const Args& args, std::ostream& out);
+  void cmd_dump(const Args& args, std::ostream& out);
+  void cmd_write(const Args& args, std::ostream& out);
+  void cmd_ldt(std::ostream& out);
+  void cmd_tss(std::ostream& out);
+  void cmd_tlb(std::ostream& out);
+  void cmd_screendump(const Args& args, std::ostream& out);
+  void cmd_media(const std::string& cmd, const Args& args, std::ostream& out);
+  // Steps one instruction at a time, writing a trace line for each.
+  ExitReason run_traced(uint64_t max, std::ostream& out);
+
   Machine& m_;
   bool quit_ = false;
   std::function<bool()> interrupt_;
+  SymbolTable symbols_;
+  bool trace_ = false;
+  std::string trace_file_;
+  double last_run_seconds_ = 0;
+  uint64_t last_run_instructions_ = 0;
 };
 
 }  // namespace pc64

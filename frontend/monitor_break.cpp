@@ -2,6 +2,7 @@
 // CPU's DebugTraps engine (cpu/debug_trap.h), which the gdb stub shares.
 #include <Zydis/Zydis.h>
 
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 
@@ -12,12 +13,6 @@
 namespace pc64 {
 
 namespace {
-
-std::string hexs(uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "%#" PRIx64, v);
-  return b;
-}
 
 std::string join(const std::vector<std::string>& a, size_t from, size_t to) {
   std::string r;
@@ -42,7 +37,7 @@ std::optional<uint64_t> Monitor::eval_address(std::string_view text, std::ostrea
   auto sel = eval(seg, out);
   if (!sel) return std::nullopt;
   if (*sel > 0xFFFF) {
-    out << "error: selector " << hexs(*sel) << " is wider than 16 bits\n";
+    out << "error: selector " << hex0x(*sel) << " is wider than 16 bits\n";
     return std::nullopt;
   }
   if (!(s.cr0 & CR0_PE) || (s.rflags & VM)) return (*sel << 4) + (*off & 0xFFFF);
@@ -55,7 +50,7 @@ std::optional<uint64_t> Monitor::eval_address(std::string_view text, std::ostrea
   uint8_t d[8];
   std::string err;
   if (idx + 7 > limit || !read_linear(table + idx, d, 8, err)) {
-    out << "error: selector " << hexs(*sel) << " is outside its descriptor table" << (err.empty() ? "" : ": " + err) << "\n";
+    out << "error: selector " << hex0x(*sel) << " is outside its descriptor table" << (err.empty() ? "" : ": " + err) << "\n";
     return std::nullopt;
   }
   uint64_t base = d[2] | d[3] << 8 | d[4] << 16 | static_cast<uint64_t>(d[7]) << 24;
@@ -82,14 +77,14 @@ void Monitor::cmd_break(const Args& args, bool temporary, std::ostream& out) {
         return;
       }
       dbg.set_vector_break(static_cast<unsigned>(*v), true);
-      out << "break on vector " << hexs(*v) << "\n";
+      out << "break on vector " << hex0x(*v) << "\n";
     } else {
       if (*v > 0xFFFF) {
         out << "error: port must be 0..0xffff\n";
         return;
       }
       dbg.set_port_break(static_cast<uint16_t>(*v), true);
-      out << "break on I/O port " << hexs(*v) << "\n";
+      out << "break on I/O port " << hex0x(*v) << "\n";
     }
     return;
   }
@@ -129,7 +124,7 @@ void Monitor::cmd_break(const Args& args, bool temporary, std::ostream& out) {
       return;
     }
     std::string err;
-    if (!evaluate_expression(cond, m_.cpu(), err)) {  // checked now, so a typo is caught here
+    if (!evaluate_expression(cond, m_.cpu(), err, &symbols_)) {  // checked now, so a typo is caught here
       out << "error: condition: " << err << "\n";
       return;
     }
@@ -141,14 +136,15 @@ void Monitor::cmd_break(const Args& args, bool temporary, std::ostream& out) {
     Cpu& cpu = m_.cpu();
     // An expression that stops evaluating (it cannot, after the check above)
     // counts as true: better to stop than to run past.
-    b->condition = [&cpu, cond] {
+    const SymbolTable* syms = &symbols_;
+    b->condition = [&cpu, cond, syms] {
       std::string err;
-      auto v = evaluate_expression(cond, cpu, err);
+      auto v = evaluate_expression(cond, cpu, err, syms);
       return !v || *v != 0;
     };
   }
   out << (temporary ? "temporary breakpoint " : "breakpoint ") << id << " at " << (physical ? "physical " : "")
-      << hexs(*addr) << (cond.empty() ? "" : " if " + cond) << "\n";
+      << hex0x(*addr) << (cond.empty() ? "" : " if " + cond) << "\n";
 }
 
 void Monitor::cmd_watch(const Args& args, WatchKind kind, std::ostream& out) {
@@ -177,7 +173,7 @@ void Monitor::cmd_watch(const Args& args, WatchKind kind, std::ostream& out) {
   int id = m_.cpu().debug().add_watchpoint(*addr, len, physical, kind);
   static constexpr const char* kNames[4] = {"", "write", "read", "access"};
   out << kNames[static_cast<unsigned>(kind)] << " watchpoint " << id << " at " << (physical ? "physical " : "")
-      << hexs(*addr) << " length " << len << "\n";
+      << hex0x(*addr) << " length " << len << "\n";
 }
 
 void Monitor::cmd_delete(const Args& args, std::ostream& out) {
@@ -197,7 +193,7 @@ void Monitor::cmd_delete(const Args& args, std::ostream& out) {
     bool had = what == "int" ? (*v < 256 && dbg.vector_break(static_cast<unsigned>(*v)))
                              : std::find(dbg.port_breaks().begin(), dbg.port_breaks().end(), *v) != dbg.port_breaks().end();
     if (!had) {
-      out << "error: no break on " << what << " " << hexs(*v) << "\n";
+      out << "error: no break on " << what << " " << hex0x(*v) << "\n";
       return;
     }
     if (what == "int") dbg.set_vector_break(static_cast<unsigned>(*v), false);
@@ -232,23 +228,23 @@ void Monitor::cmd_info_break(std::ostream& out) {
   for (const auto& b : dbg.breakpoints()) {
     if (b.internal) continue;
     any = true;
-    out << b.id << ": " << (b.temporary ? "tbreak " : "break ") << (b.physical ? "physical " : "") << hexs(b.addr)
+    out << b.id << ": " << (b.temporary ? "tbreak " : "break ") << (b.physical ? "physical " : "") << hex0x(b.addr)
         << (b.condition_text.empty() ? "" : " if " + b.condition_text) << "  hits " << b.hits << "\n";
   }
   static constexpr const char* kNames[4] = {"", "watch", "rwatch", "awatch"};
   for (const auto& w : dbg.watchpoints()) {
     any = true;
     out << w.id << ": " << kNames[static_cast<unsigned>(w.kind)] << " " << (w.physical ? "physical " : "")
-        << hexs(w.addr) << " length " << w.len << "  hits " << w.hits << "\n";
+        << hex0x(w.addr) << " length " << w.len << "  hits " << w.hits << "\n";
   }
   for (unsigned v = 0; v < 256; ++v)
     if (dbg.vector_break(v)) {
       any = true;
-      out << "break on vector " << hexs(v) << "\n";
+      out << "break on vector " << hex0x(v) << "\n";
     }
   for (uint16_t p : dbg.port_breaks()) {
     any = true;
-    out << "break on I/O port " << hexs(p) << "\n";
+    out << "break on I/O port " << hex0x(p) << "\n";
   }
   if (dbg.cr3_break()) out << "break on CR3 writes\n";
   if (dbg.mode_break()) out << "break on mode switches\n";
@@ -257,9 +253,18 @@ void Monitor::cmd_info_break(std::ostream& out) {
 
 void Monitor::run_and_report(uint64_t max, std::ostream& out) {
   uint64_t before = m_.instructions_retired();
-  RunOutcome r = run_guest(m_, max, interrupt_);
-  if (r.reason == ExitReason::Breakpoint) out << describe_stop(r.stop) << "\n";
-  report_stop(r.reason, before, out);
+  auto t0 = std::chrono::steady_clock::now();
+  ExitReason reason;
+  if (trace_) {
+    reason = run_traced(max, out);
+  } else {
+    RunOutcome r = run_guest(m_, max, interrupt_);
+    if (r.reason == ExitReason::Breakpoint) out << describe_stop(r.stop) << "\n";
+    reason = r.reason;
+  }
+  last_run_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  last_run_instructions_ = m_.instructions_retired() - before;
+  report_stop(reason, before, out);
 }
 
 void Monitor::cmd_next(std::ostream& out) {

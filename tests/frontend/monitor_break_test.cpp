@@ -2,8 +2,11 @@
 // small nasm guest in flat 64-bit long mode on a bare machine.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
 #include <string>
-#include <thread>
 
 #include "cpu/cpu_test_util.h"
 #include "frontend/debug_control.h"
@@ -236,4 +239,62 @@ TEST_CASE("monitor: p pauses a free-running guest") {
   CHECK(has(out, "stopped: paused"));
   CHECK(polls == 5);
   CHECK(m.cpu().state().rip == kOrg);
+}
+
+TEST_CASE("monitor: symbols, trace, find, write, dump, count, x/i") {
+  Rig r;
+  char tmpl[] = "/tmp/pc64-sym-XXXXXX";
+  int fd = mkstemp(tmpl);
+  REQUIRE(fd >= 0);
+  close(fd);
+  std::string path = tmpl;
+  uint64_t func = r.find("mov ebx, 0x1234");
+  {
+    std::ofstream f(path);
+    f << std::hex << "0000000000200000 T start\n" << func << " t func\n";
+  }
+  CHECK(has(r.mon.execute("sym " + path), "2 symbols loaded"));
+  CHECK(has(r.mon.execute("sym /nonexistent/file"), "error: cannot read"));
+  // Symbols in expressions and in the disassembly.
+  CHECK(has(r.mon.execute("b func"), "breakpoint 1 at"));
+  r.mon.execute("c");
+  CHECK(r.rip() == func);
+  CHECK(has(r.mon.execute("u func 1"), "func:"));
+  CHECK(has(r.mon.execute("x/2i func"), "ret"));
+  // Trace: one line per instruction with the registers it changed.
+  CHECK(has(r.mon.execute("trace on"), "trace on"));
+  std::string out = r.mon.execute("s 2");
+  CHECK(has(out, "mov ebx, 0x1234"));
+  CHECK(has(out, "rbx=0x1234"));
+  CHECK(has(out, "rsp=0x300000"));  // ret popped the return address
+  r.mon.execute("trace off");
+  CHECK_FALSE(has(r.mon.execute("s"), "rax="));
+  CHECK(has(r.mon.execute("trace maybe"), "error: usage"));
+  // find / write / dump
+  out = r.mon.execute("find 0x200000 0x400 0xbb 0x34 0x12");
+  CHECK(has(out, "found at " + [&] {
+    char b[24];
+    std::snprintf(b, sizeof b, "%#llx", static_cast<unsigned long long>(func));
+    return std::string(b);
+  }()));
+  CHECK(has(r.mon.execute("write 0x1000 1 2 3"), "wrote 3 byte(s)"));
+  CHECK(has(r.mon.execute("x/3xb 0x1000"), "01 02 03"));
+  CHECK(has(r.mon.execute("write 0x1000 300"), "error:"));
+  CHECK(has(r.mon.execute("find 0x0 0x2000 \"\x01\x02\""), "1 match"));
+  CHECK(has(r.mon.execute("dump " + path + " 0x1000 3"), "wrote 3 bytes"));
+  {
+    std::ifstream f(path, std::ios::binary);
+    char b[3] = {};
+    f.read(b, 3);
+    CHECK((b[0] == 1 && b[1] == 2 && b[2] == 3));
+  }
+  CHECK(has(r.mon.execute("dump " + path + " 0xdeadbeef000 16"), "error:"));
+  unlink(path.c_str());
+  out = r.mon.execute("count");
+  CHECK(has(out, "MIPS"));
+  CHECK(has(out, "decoded blocks cached"));
+  CHECK(has(r.mon.execute("tss"), "no task register"));
+  CHECK(has(r.mon.execute("ldt"), "no LDT"));
+  CHECK(has(r.mon.execute("change cdrom x.iso"), "error:"));
+  CHECK(has(r.mon.execute("eject floppy"), "error: usage"));
 }

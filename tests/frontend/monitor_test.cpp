@@ -106,7 +106,9 @@ TEST_CASE("monitor: examine memory") {
   CHECK(has(r.mon.execute("x/2xw 0x1000"), ": adde efbe"));
   CHECK(has(r.mon.execute("x/1xd 0x1000"), ": efbeadde"));
   CHECK(has(r.mon.execute("x/1q 0x1000"), ": 7f004241efbeadde"));
-  CHECK(has(r.mon.execute("x/2db 0x1000"), ": 222 173"));
+  CHECK(has(r.mon.execute("x/2db 0x1000"), ": -34 -83"));  // signed, as in gdb
+  CHECK(has(r.mon.execute("x/2ub 0x1000"), ": 222 173"));
+  CHECK(has(r.mon.execute("x/2ob 0x1000"), ": 0336 0255"));
   CHECK(has(r.mon.execute("x/4c 0x1004"), ": AB.."));
   CHECK(has(r.mon.execute("x/2xb rip"), "0000000000200100: 48 89"));
 
