@@ -23,7 +23,45 @@ uint64_t current_linear(const Core& c) {
 
 void DebugTraps::update() {
   ++generation_;
-  events_ = vector_count_ || !ports_.empty() || cr3_break_ || mode_break_;
+  events_ = vector_count_ || !ports_.empty() || cr3_break_ || mode_break_ || guest_io_mask_;
+  update_watch_flags();
+}
+
+void DebugTraps::sync_guest(Core& c) {
+  // DR7: L/G enable bits 2n/2n+1, R/W at 16+4n, LEN at 18+4n (SDM Vol. 3B 18.2.4).
+  const uint64_t dr7 = c.s.dr[7];
+  GuestBp g[4];
+  unsigned data = 0, io = 0;
+  for (unsigned n = 0; n < 4; ++n) {
+    if (!((dr7 >> (2 * n)) & 3)) continue;
+    unsigned rw = (dr7 >> (16 + 4 * n)) & 3, len_code = (dr7 >> (18 + 4 * n)) & 3;
+    static constexpr uint64_t kLen[4] = {1, 2, 8, 4};  // LEN 10 = 8 bytes (IA-32e and later)
+    g[n].rw = rw;
+    g[n].len = kLen[len_code];
+    g[n].addr = c.s.dr[n] & ~(g[n].len - 1);  // the low address bits are ignored (18.2.5)
+    if (rw == 1 || rw == 3) data |= 1u << n;
+    if (rw == 2) io |= 1u << n;
+  }
+  bool same = data == guest_data_mask_ && io == guest_io_mask_;
+  for (unsigned n = 0; n < 4 && same; ++n)
+    if (((data | io) >> n & 1) && (g[n].addr != guest_[n].addr || g[n].len != guest_[n].len || g[n].rw != guest_[n].rw))
+      same = false;
+  if (same) return;
+  std::copy(std::begin(g), std::end(g), std::begin(guest_));
+  guest_data_mask_ = data;
+  guest_io_mask_ = io;
+  events_ = vector_count_ || !ports_.empty() || cr3_break_ || mode_break_ || guest_io_mask_;
+  update_watch_flags();
+  // Data-breakpoint pages must leave the TLB now (this may run mid-block).
+  c.tlb.flush_all();
+  ++c.chain_epoch;
+}
+
+bool DebugTraps::guest_hit(uint64_t a, uint64_t size, unsigned mask, uint64_t& bits) const {
+  bits = 0;
+  for (unsigned n = 0; n < 4; ++n)
+    if ((mask >> n & 1) && overlaps(a, size, guest_[n].addr, guest_[n].len)) bits |= 1u << n;
+  return bits != 0;
 }
 
 int DebugTraps::add_breakpoint(uint64_t addr, bool physical, bool temporary, bool internal) {
@@ -102,6 +140,7 @@ void DebugTraps::on_run(Core& c) {
     ++c.chain_epoch;
   }
   if (mode_break_) last_mode_ = mode_of(c);
+  sync_guest(c);
 }
 
 bool DebugTraps::exec_at(Core& c, uint64_t lin, const uint8_t* host) const {
@@ -154,6 +193,8 @@ void h_breakpoint(Core& c, const Insn& i) {
 }
 
 bool DebugTraps::watched_page_slow(uint64_t lin, uint64_t paddr) const {
+  uint64_t bits;
+  if (guest_data_mask_ && guest_hit(lin & ~(kPage - 1), kPage, guest_data_mask_, bits)) return true;
   for (const Watchpoint& w : wps_) {
     uint64_t a = w.physical ? paddr : lin;
     if (overlaps(a & ~(kPage - 1), kPage, w.addr, w.len)) return true;
@@ -162,6 +203,15 @@ bool DebugTraps::watched_page_slow(uint64_t lin, uint64_t paddr) const {
 }
 
 void DebugTraps::on_access_slow(Core& c, uint64_t lin, uint64_t paddr, unsigned size, bool write) {
+  uint64_t bits;
+  // R/W 01 breaks on writes only, 11 on reads and writes (SDM Vol. 3B 18.2.4).
+  unsigned armed = 0;
+  for (unsigned n = 0; n < 4; ++n)
+    if ((guest_data_mask_ >> n & 1) && (write || guest_[n].rw == 3)) armed |= 1u << n;
+  if (armed && guest_hit(lin, size, armed, bits)) {
+    c.s.dr[6] = (c.s.dr[6] & ~0xFull) | bits;
+    guest_trap_ = true;
+  }
   for (Watchpoint& w : wps_) {
     if (!(static_cast<unsigned>(w.kind) & (write ? 1u : 2u))) continue;
     uint64_t a = w.physical ? paddr : lin;
@@ -186,6 +236,11 @@ void DebugTraps::on_vector(Core& c, uint8_t vector) {
 }
 
 void DebugTraps::on_port(Core& c, uint16_t port, unsigned size) {
+  uint64_t bits;
+  if (guest_io_mask_ && (c.s.cr4 & CR4_DE) && guest_hit(port, size, guest_io_mask_, bits)) {
+    c.s.dr[6] = (c.s.dr[6] & ~0xFull) | bits;  // I/O breakpoint (SDM Vol. 3B 18.2.4, R/W 10)
+    guest_trap_ = true;
+  }
   for (uint16_t p : ports_)
     if (overlaps(port, size, p, 1)) {
       hit(c, DebugStopInfo{DebugStopInfo::Kind::Port, 0, 0, false, p});

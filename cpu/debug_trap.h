@@ -105,11 +105,23 @@ class DebugTraps {
   // at host address `host`, need h_breakpoint?
   bool exec_at(Core& c, uint64_t lin, const uint8_t* host) const;
   // Core::translate: false keeps the page out of the TLB (some watch on it).
-  bool watched_page(uint64_t lin, uint64_t paddr) const {
-    return !wps_.empty() && watched_page_slow(lin, paddr);
-  }
+  bool watched_page(uint64_t lin, uint64_t paddr) const { return any_watch_ && watched_page_slow(lin, paddr); }
   void on_access(Core& c, uint64_t lin, uint64_t paddr, unsigned size, bool write) {
-    if (!wps_.empty()) on_access_slow(c, lin, paddr, size, write);
+    if (any_watch_) on_access_slow(c, lin, paddr, size, write);
+  }
+
+  // ---- the guest's own debug registers (SDM Vol. 3B 18.2) ----
+  // Data (R/W 01, 11) and I/O (R/W 10 with CR4.DE) breakpoints of DR0-DR3
+  // ride on the same watch/port hooks. Rebuilt after MOV to DR0-3/DR7 and at
+  // run() entry (state loads, reset). Execution breakpoints (R/W 00) stay in
+  // Core::run_one_debug.
+  void sync_guest(Core& c);
+  // A guest data/I/O breakpoint matched during the last instruction (DR6
+  // B0-B3 already set): Core::run_one_debug delivers the #DB trap.
+  bool take_guest_trap() {
+    bool p = guest_trap_;
+    guest_trap_ = false;
+    return p;
   }
   void on_vector(Core& c, uint8_t vector);
   void on_port(Core& c, uint16_t port, unsigned size);
@@ -130,6 +142,16 @@ class DebugTraps {
   void hit(Core& c, const DebugStopInfo& info);
   void update();
 
+  void update_watch_flags() { any_watch_ = !wps_.empty() || guest_data_mask_; }
+  bool guest_hit(uint64_t a, uint64_t size, unsigned rw_mask, uint64_t& bits) const;
+
+  struct GuestBp {
+    uint64_t addr = 0, len = 1;
+    unsigned rw = 0;  // DR7 R/W field: 1 write, 2 I/O, 3 read/write
+  } guest_[4];
+  unsigned guest_data_mask_ = 0, guest_io_mask_ = 0;  // bit n: DRn armed as data / I/O breakpoint
+  bool guest_trap_ = false;
+  bool any_watch_ = false;
   std::vector<Breakpoint> bps_;
   std::vector<Watchpoint> wps_;
   bool vectors_[256] = {};

@@ -81,9 +81,14 @@ void Core::run_one_debug(const Insn& insn, uint64_t lin) {
   s.rip = next_rip;
   ++retired;
   s.rflags &= ~uint64_t(RF);
-  if (single_step && !halted) {
+  // After MOV SS / POP SS (irq_shadow 2) debug traps wait one instruction
+  // (SDM Vol. 3A 6.8.3): TF is still set then, and the data-breakpoint
+  // bits stay pending.
+  if (irq_shadow == 2) return;
+  const bool data_trap = dbg.take_guest_trap();  // data / I/O breakpoint (DR6 B0-B3 set)
+  if ((single_step || data_trap) && !halted) {
     // A trap after the instruction: RIP already points past it.
-    s.dr[6] |= 0x4000;  // BS
+    if (single_step) s.dr[6] |= 0x4000;  // BS
     deliver_fault(GuestFault{kDB, false, 0});
   }
 }

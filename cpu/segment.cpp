@@ -573,13 +573,13 @@ void h_mov_sreg_from_r(Core& c, const Insn& i) {  // MOV Sreg, r16
   uint16_t sel = static_cast<uint16_t>(c.s.gpr[i.r1]);
   if (i.r0 == CS) c.ud();
   c.load_segment(i.r0, sel);
-  if (i.r0 == SS) c.irq_shadow = 1;
+  if (i.r0 == SS) c.irq_shadow = 2;  // 2: MOV/POP SS, which also holds debug traps
 }
 void h_mov_sreg_from_m(Core& c, const Insn& i) {
   uint16_t sel = c.mem_read<uint16_t>(i);
   if (i.r0 == CS) c.ud();
   c.load_segment(i.r0, sel);
-  if (i.r0 == SS) c.irq_shadow = 1;
+  if (i.r0 == SS) c.irq_shadow = 2;  // 2: MOV/POP SS, which also holds debug traps
 }
 template <class T> struct MovRFromSreg {
   template <class U> static void fn(Core& c, const Insn& i) {
@@ -602,7 +602,7 @@ template <unsigned SEG> struct PopSeg {
     uint16_t sel = static_cast<uint16_t>(c.peek<T>());
     c.load_segment(SEG, sel);
     c.set_rsp(c.rsp() + sizeof(T));
-    if (SEG == SS) c.irq_shadow = 1;
+    if (SEG == SS) c.irq_shadow = 2;  // 2: MOV/POP SS, which also holds debug traps
   }
 };
 
@@ -613,7 +613,7 @@ template <unsigned SEG> struct LoadFarPointer {
     uint16_t sel = c.read<uint16_t>(i.seg, (off + sizeof(T)) & Core::kAddrMask[i.asize]);
     c.load_segment(SEG, sel);
     c.set_reg<T>(i.r0, v);
-    if (SEG == SS) c.irq_shadow = 1;
+    if (SEG == SS) c.irq_shadow = 2;  // 2: MOV/POP SS, which also holds debug traps
   }
 };
 
