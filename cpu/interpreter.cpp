@@ -113,14 +113,15 @@ uint64_t Core::run(uint64_t budget) {
         ++chain_epoch;
         mem_generation = mem.generation();
       }
+      // stop_requested after a delivery: a debugger break on its vector.
       if (halted) {
-        if (!service_interrupts()) break;
+        if (!service_interrupts() || stop_requested) break;
       } else if (irq_shadow) {
         irq_shadow = 0;
       } else if (intr || nmi_blocked) {
-        service_interrupts();
+        if (service_interrupts() && stop_requested) break;
       }
-      if (halted || stop_requested) break;  // stop_requested: a debug event during delivery
+      if (halted) break;
 
       // ---- find the block at CS:RIP ----
       uint64_t lin = segchk[CS].base + s.rip;
