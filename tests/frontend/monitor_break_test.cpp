@@ -115,6 +115,18 @@ TEST_CASE("monitor: breakpoint, continue, info break, delete, tb") {
   CHECK(has(r.mon.execute("delete 1"), "deleted 1"));
   CHECK(has(r.mon.execute("delete 1"), "error:"));
   CHECK(has(r.mon.execute("info break"), "no breakpoints"));
+  // A physical breakpoint (identity-mapped here).
+  Rig p;
+  CHECK(has(p.mon.execute("b p " + std::to_string(func)), "at physical"));
+  p.mon.execute("c");
+  CHECK(p.rip() == func);
+  CHECK(p.reg(RBX) == 0);
+  CHECK(has(p.mon.execute("info break"), "physical"));
+  CHECK(has(r.mon.execute("b nosuchsymbol"), "error:"));
+  CHECK(has(r.mon.execute("b 0x10:0x20"), "at 0x20"));  // GDT selector 0x10: flat data, base 0
+  CHECK(has(r.mon.execute("b 0x100:0"), "outside its descriptor table"));
+  CHECK(has(r.mon.execute("b cs:0x30"), "at 0x30"));
+  r.mon.execute("delete");
 
   // tb: one-shot, gone after the hit.
   Rig t;
