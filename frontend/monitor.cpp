@@ -193,7 +193,7 @@ void Monitor::cmd_help(std::ostream& out) {
          "dump [p] FILE ADDR LEN      save memory to a file\n"
          "ldt | tss | tlb             LDT entries, the current TSS, TLB statistics\n"
          "screendump FILE.png         the screen as PNG; change cdrom FILE | eject cdrom\n"
-         "info post | cmos            last POST code, CMOS bytes\n"
+         "info ide|vga|serial|post|cmos  more device state; info break lists breakpoints\n"
          "Expressions: registers, symbols, 0x hex, decimal, + - * ( ), == != < > <= >= & | && ||.\n";
 }
 
@@ -779,6 +779,50 @@ void Monitor::cmd_info(const Args& args, std::ostream& out) {
               << hex(f->bar_size(bar)) << " at " << (a == kPciBarUnmapped ? std::string("(unmapped)") : hex(a)) << "\n";
         }
       }
+  } else if (what == "ide" && board->ide) {
+    // Task-file registers as the drive holds them (const reads: no status-read side effects).
+    for (unsigned ch = 0; ch < 2; ++ch) {
+      IdeChannel& c = board->ide->channel(ch);
+      for (unsigned u = 0; u < 2; ++u) {
+        IdeDrive* d = c.drive(u);
+        if (!d) continue;
+        std::snprintf(b, sizeof b,
+                      "%s %s: %s status=%02x error=%02x count=%02x lba=%02x%02x%02x device=%02x%s%s\n",
+                      ch ? "secondary" : "primary", u ? "slave " : "master", d->is_atapi() ? "ATAPI" : "ATA  ",
+                      d->status(), d->read_register(ata::kErrorFeature, false),
+                      d->read_register(ata::kCount, false), d->read_register(ata::kLbaHigh, false),
+                      d->read_register(ata::kLbaMid, false), d->read_register(ata::kLbaLow, false),
+                      d->read_register(ata::kDevice, false), d->intrq() ? " INTRQ" : "",
+                      d->dma_pending() ? " DMA-pending" : "");
+        out << b;
+      }
+      std::snprintf(b, sizeof b, "%s channel: selected=%u irq=%u bus-master status=%02x command=%02x\n",
+                    ch ? "secondary" : "primary", c.selected(), c.irq_level() ? 1 : 0,
+                    c.bus_master() ? c.bus_master()->status() : 0, c.bus_master() ? c.bus_master()->command() : 0);
+      out << b;
+    }
+  } else if (what == "vga" && board->vga) {
+    Vga& v = board->vga->vga();
+    std::snprintf(b, sizeof b, "misc=%02x seq:", v.misc_output());
+    out << b;
+    for (unsigned i = 0; i < 5; ++i) std::snprintf(b, sizeof b, " %02x", v.sr(i)), out << b;
+    out << "\ncrtc:";
+    for (unsigned i = 0; i < 25; ++i) std::snprintf(b, sizeof b, " %02x", v.cr(i)), out << b;
+    out << "\ngfx:";
+    for (unsigned i = 0; i < 9; ++i) std::snprintf(b, sizeof b, " %02x", v.gr(i)), out << b;
+    out << "\nattr:";
+    for (unsigned i = 0; i < 21; ++i) std::snprintf(b, sizeof b, " %02x", v.ar(i)), out << b;
+    // GR6 bit 0: graphics mode (alphanumeric when clear), VGA data sheet.
+    out << "\nmode: " << ((v.gr(6) & 1) ? "graphics" : "text") << "\n";
+  } else if (what == "serial" && board->com1) {
+    for (Uart16550* u : {board->com1, board->com2}) {
+      if (!u) continue;
+      unsigned div = u->divisor();
+      std::snprintf(b, sizeof b, "COM at %03x: divisor=%u (%llu baud) irq=%u\n", u->base(), div,
+                    div ? static_cast<unsigned long long>(Uart16550::kBaseBaud / div) : 0ULL,
+                    u->irq_level() ? 1 : 0);
+      out << b;
+    }
   } else if (what == "post" && board->debug_ports) {
     std::snprintf(b, sizeof b, "last POST code: %02x (%" PRIu64 " writes to port 0x80)\n", board->debug_ports->post_code(),
                   board->debug_ports->post_writes());
@@ -791,7 +835,7 @@ void Monitor::cmd_info(const Args& args, std::ostream& out) {
     }
     out << "\n";
   } else {
-    out << "error: unknown device '" << what << "' (info pic|pit|rtc|lapic|ioapic|pci|post|cmos)\n";
+    out << "error: unknown device '" << what << "' (info pic|pit|rtc|lapic|ioapic|pci|ide|vga|serial|post|cmos)\n";
   }
 }
 
