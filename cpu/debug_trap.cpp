@@ -179,16 +179,25 @@ void DebugTraps::check_exec(Core& c) {
 
 void h_breakpoint(Core& c, const Insn& i) {
   c.dbg.check_exec(c);
-  // Not stopping: run the instruction's real handler. decode_block only
-  // flags instructions that lie wholly within one page, so the bytes are
-  // all on this page.
+  // Not stopping: run the instruction's real handler, decoded again from
+  // its bytes (fetched already, so no new fault; the next page is read only
+  // if the instruction needs it, as the fetch did).
   const uint64_t lin = current_linear(c);
-  PhysicalMemory::Page pg;
-  uint64_t paddr = c.translate(lin, AccessKind::Execute, c.user(), &pg);
-  if (!pg.read) c.ud();
-  size_t off = paddr & (kPage - 1);
+  uint8_t bytes[15];
+  size_t n = 0;
   Insn real;
-  if (!ZYAN_SUCCESS(decode_insn(c.code_mode, pg.read + off, std::min<size_t>(15, kPage - off), real))) c.ud();
+  for (;;) {
+    if (n == sizeof bytes) c.ud();
+    PhysicalMemory::Page pg;
+    uint64_t pa = c.translate(lin + n, AccessKind::Execute, c.user(), &pg);
+    size_t chunk = std::min<size_t>(sizeof bytes - n, kPage - (pa & (kPage - 1)));
+    for (size_t k = 0; k < chunk; ++k)  // RAM/ROM directly; code in MMIO byte-wise through the bus
+      bytes[n + k] = pg.read ? pg.read[(pa & (kPage - 1)) + k] : static_cast<uint8_t>(c.mem.read(pa + k, 1));
+    n += chunk;
+    ZyanStatus st = decode_insn(c.code_mode, bytes, n, real);
+    if (ZYAN_SUCCESS(st)) break;
+    if (st != ZYDIS_STATUS_NO_MORE_DATA) c.ud();
+  }
   real.handler(c, i);
 }
 

@@ -198,6 +198,7 @@ uint64_t Core::run(uint64_t budget) {
           insn.handler = &h_undefined;
           insn.len = 1;
         }
+        if (dbg.has_exec() && dbg.exec_at(*this, lin, buf)) insn.handler = &h_breakpoint;
         scratch.insns.push_back(insn);
         scratch.bytes = insn.len;
         scratch.page = ~0ull;

@@ -310,3 +310,27 @@ TEST_CASE("monitor: symbols, trace, find, write, dump, count, x/i") {
   CHECK(has(r.mon.execute("change cdrom x.iso"), "error:"));
   CHECK(has(r.mon.execute("eject floppy"), "error: usage"));
 }
+
+TEST_CASE("monitor: breakpoint on an instruction that crosses a page") {
+  Rig r;
+  // nop x14 at 0x200ff0, then mov eax, 0x12345678 at 0x200ffe..0x201002, hlt.
+  std::vector<uint8_t> code(14, 0x90);
+  for (uint8_t b : {0xB8, 0x78, 0x56, 0x34, 0x12, 0xF4}) code.push_back(b);
+  r.m.memory().write_bytes(0x200FF0, code.data(), code.size());
+  r.m.cpu().state().rip = 0x200FF0;
+  r.m.cpu().state().gpr[RAX] = 0;
+  CHECK(has(r.mon.execute("b 0x200ffe"), "breakpoint 1"));
+  CHECK(has(r.mon.execute("c"), "breakpoint 1 at 0x200ffe"));
+  CHECK(r.rip() == 0x200FFE);
+  CHECK(r.reg(RAX) == 0);
+  r.mon.execute("s");
+  CHECK(r.reg(RAX) == 0x12345678);  // the real instruction ran, bytes from both pages
+  // Conditional and false: the instruction runs through h_breakpoint's re-decode.
+  r.m.cpu().state().rip = 0x200FF0;
+  r.m.cpu().state().gpr[RAX] = 0;
+  r.mon.execute("delete");
+  r.mon.execute("b 0x200ffe if rax == 5");
+  r.mon.execute("c");
+  CHECK(r.reg(RAX) == 0x12345678);
+  CHECK(r.m.cpu().halted());
+}
