@@ -24,11 +24,14 @@
 
 namespace {
 pc64::Machine* g_machine_for_signal = nullptr;  // only for Ctrl-C; the machine itself has no globals
-volatile sig_atomic_t g_ctrl_c_pauses = 0;      // in the monitor, Ctrl-C pauses the guest
+// Ctrl-C: 0 stops pc64; in the monitor 1 pauses the running guest, 2 (at
+// the prompt) is ignored so no pause request lingers for the next `c`.
+volatile sig_atomic_t g_ctrl_c_mode = 0;
 
 void on_interrupt(int sig) {
   if (!g_machine_for_signal) return;
-  if (sig == SIGINT && g_ctrl_c_pauses) g_machine_for_signal->pause();
+  if (sig == SIGINT && g_ctrl_c_mode == 2) return;
+  if (sig == SIGINT && g_ctrl_c_mode == 1) g_machine_for_signal->pause();
   else g_machine_for_signal->request_stop(pc64::ExitReason::Stopped);
 }
 }  // namespace
@@ -62,11 +65,12 @@ int main(int argc, char** argv) {
       pc64::LineInput input(fd >= 0 ? fd : STDIN_FILENO, fd >= 0 ? fd : STDOUT_FILENO);
       pc64::Monitor mon(machine);
       mon.set_interrupt_check([&input] { return input.poll_pause(); });
-      g_ctrl_c_pauses = 1;
       std::string line;
       while (!mon.quit_requested()) {
         std::fflush(stdout);  // guest serial output written so far
+        g_ctrl_c_mode = 2;
         if (!input.read_line("(pc64) ", line)) break;
+        g_ctrl_c_mode = 1;
         input.write(mon.execute(line));
       }
       if (fd >= 0) close(fd);
