@@ -77,10 +77,12 @@ void Core::run_one_debug(const Insn& insn, uint64_t lin) {
   block_first = &insn;
   block_retired_base = retired;
   next_rip = s.rip + insn.len;
+  // RF clears at the start of the instruction, after the breakpoint check
+  // (SDM Vol. 3B 18.3.1.1), so an IRET that loads RF = 1 keeps it.
+  s.rflags &= ~uint64_t(RF);
   insn.handler(*this, insn);
   s.rip = next_rip;
   ++retired;
-  s.rflags &= ~uint64_t(RF);
   // After MOV SS / POP SS (irq_shadow 2) debug traps wait one instruction
   // (SDM Vol. 3A 6.8.3): TF is still set then, and the data-breakpoint
   // bits stay pending.

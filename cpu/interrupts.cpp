@@ -24,6 +24,10 @@ void Core::deliver_fault(const GuestFault& f) {
   halted = false;
   for (int depth = 0;; ++depth) {
     try {
+      // Fault-class exceptions push RF = 1 so the faulting instruction can be
+      // restarted past an instruction breakpoint; #DB (instruction-breakpoint
+      // faults and traps) pushes RF as it is (SDM Vol. 3B 18.3.1.1).
+      if (cur.vector != kDB) s.rflags |= RF;
       deliver(cur.vector, cur.has_error, cur.error, false, s.rip);
       s.rip = next_rip;
       return;

@@ -262,3 +262,73 @@ tss_a:
   CHECK(reached == 1);
   CHECK(m.s().tr.selector == 0x20);
 }
+
+TEST_CASE("debug registers: faults push RF = 1, an instruction-breakpoint #DB pushes RF = 0") {
+  Machine m;
+  m.load(0x1000, assemble(R"(bits 16
+org 0x1000
+    cli
+    xor ax, ax
+    mov ds, ax
+    mov ss, ax
+    mov sp, 0x7000
+    lgdt [gdt_desc]
+    lidt [idt_desc]
+    mov eax, cr0
+    or eax, 1
+    mov cr0, eax
+    jmp 0x08:pm
+bits 32
+pm:
+    mov ax, 0x10
+    mov ds, ax
+    mov ss, ax
+    mov esp, 0x7000
+    ud2                      ; #UD: a fault
+    mov eax, target
+    mov dr0, eax
+    mov eax, 1               ; L0, execute
+    mov dr7, eax
+target:
+    nop                      ; #DB (instruction breakpoint)
+    hlt
+ud_handler:
+    mov eax, [esp+8]         ; pushed EFLAGS
+    mov [0x540], eax
+    add dword [esp], 2       ; skip ud2
+    iretd
+db_handler:
+    mov eax, [esp+8]
+    mov [0x544], eax
+    or dword [esp+8], 0x10000    ; RF: resume past the breakpoint
+    iretd
+align 8
+gdt:
+    dq 0
+    dq 0x00CF9A000000FFFF
+    dq 0x00CF92000000FFFF
+gdt_end:
+gdt_desc:
+    dw gdt_end - gdt - 1
+    dd gdt
+idt:
+    dq 0
+    dw db_handler, 0x08, 0x8E00, 0
+    times 4 dq 0
+    dw ud_handler, 0x08, 0x8E00, 0   ; vector 6
+idt_end:
+idt_desc:
+    dw idt_end - idt - 1
+    dd idt
+)"));
+  m.real_mode(0x1000);
+  m.run(10000);
+  CHECK(m.cpu.halted());
+  uint32_t ud_flags = 0, db_flags = 0;
+  m.mem.read_bytes(0x540, &ud_flags, 4);
+  m.mem.read_bytes(0x544, &db_flags, 4);
+  CHECK((ud_flags & 0x10000) != 0);
+  CHECK(db_flags != 0);
+  CHECK((db_flags & 0x10000) == 0);
+  CHECK((m.flags() & 0x10000) == 0);  // cleared again after the resumed instruction
+}
