@@ -10,6 +10,7 @@
 
 #include "cpu/block_cache.h"
 #include "cpu/cpu_state.h"
+#include "cpu/debug_trap.h"
 #include "cpu/insn.h"
 #include "cpu/interrupt_source.h"
 #include "cpu/port_io.h"
@@ -83,6 +84,7 @@ class Core final : public CodeWriteListener {
   InterruptSource* intr = nullptr;
   SoftTlb tlb;
   BlockCache blocks;
+  DebugTraps dbg;  // monitor/gdb breakpoints and watchpoints (cpu/debug_trap.h)
 
   uint64_t next_rip = 0;    // RIP after the running instruction; branches set it
   bool exit_block = false;  // stop the running block after this instruction
@@ -94,7 +96,7 @@ class Core final : public CodeWriteListener {
   uint64_t time_base_ns = 0;
   bool halted = false, shutdown = false, stop_requested = false;
   std::string shutdown_reason;
-  unsigned irq_shadow = 0;  // STI / MOV SS: interrupts blocked for the next instruction
+  unsigned irq_shadow = 0;  // STI (1) / MOV SS, POP SS (2): interrupts blocked for the next instruction
   bool nmi_blocked = false; // from NMI delivery until the next IRET
   unsigned code_mode = 0;   // 0 = 16-bit, 1 = 32-bit, 2 = 64-bit code segment
   unsigned stack_mode = 0;  // stack pointer width: 0 = SP, 1 = ESP, 2 = RSP

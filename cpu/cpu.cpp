@@ -127,5 +127,7 @@ void Cpu::serialize(StateSerializer& s) {
 }
 
 uint64_t Cpu::rflags() { return core_->rflags(); }
+DebugTraps& Cpu::debug() { return core_->dbg; }
+Cpu::Stats Cpu::stats() const { return {core_->blocks.size(), core_->tlb.fills}; }
 
 }  // namespace pc64

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cpu/cpu_state.h"
+#include "cpu/debug_trap.h"
 #include "cpu/interrupt_source.h"
 #include "cpu/port_io.h"
 #include "mem/physical_memory.h"
@@ -66,6 +67,14 @@ class Cpu {
   // #UD raised for undecodable/unimplemented instructions so far.
   uint64_t undefined_opcode_count() const;
   Core& core() { return *core_; }
+  // For the monitor's `count`.
+  struct Stats {
+    uint64_t blocks = 0;     // decoded blocks cached now
+    uint64_t tlb_fills = 0;  // soft-TLB fills since power-on
+  };
+  Stats stats() const;
+  // Breakpoints, watchpoints and event breaks (monitor, gdb stub).
+  DebugTraps& debug();
 
  private:
   std::unique_ptr<Core> core_;

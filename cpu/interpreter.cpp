@@ -52,6 +52,7 @@ static void decode_block(Core& c, Block& b, uint64_t lin, const uint8_t* host, u
       PC64_LOG(LogLevel::Debug, "cpu", "unimplemented instruction at linear %#llx: %s",
                static_cast<unsigned long long>(lin + b.bytes), hex);
     }
+    if (c.dbg.has_exec() && c.dbg.exec_at(c, lin + b.bytes, host + b.bytes)) insn.handler = &h_breakpoint;
     b.insns.push_back(insn);
     b.bytes += insn.len;
     if (insn.flags & kInsnEndsBlock) break;
@@ -76,13 +77,20 @@ void Core::run_one_debug(const Insn& insn, uint64_t lin) {
   block_first = &insn;
   block_retired_base = retired;
   next_rip = s.rip + insn.len;
+  // RF clears at the start of the instruction, after the breakpoint check
+  // (SDM Vol. 3B 18.3.1.1), so an IRET that loads RF = 1 keeps it.
+  s.rflags &= ~uint64_t(RF);
   insn.handler(*this, insn);
   s.rip = next_rip;
   ++retired;
-  s.rflags &= ~uint64_t(RF);
-  if (single_step && !halted) {
+  // After MOV SS / POP SS (irq_shadow 2) debug traps wait one instruction
+  // (SDM Vol. 3A 6.8.3): TF is still set then, and the data-breakpoint
+  // bits stay pending.
+  if (irq_shadow == 2) return;
+  const bool data_trap = dbg.take_guest_trap();  // data / I/O breakpoint (DR6 B0-B3 set)
+  if ((single_step || data_trap) && !halted) {
     // A trap after the instruction: RIP already points past it.
-    s.dr[6] |= 0x4000;  // BS
+    if (single_step) s.dr[6] |= 0x4000;  // BS
     deliver_fault(GuestFault{kDB, false, 0});
   }
 }
@@ -102,6 +110,7 @@ uint64_t Core::run(uint64_t budget) {
   retired = 0;
   if (shutdown) return 0;
   irq_poll = true;  // time has moved since the last run(): devices may have raised lines
+  dbg.on_run(*this);
   Block& scratch = scratch_;  // uncached blocks: page-crossing instructions, MMIO code, CS-limit tails
   if (scratch.insns.capacity() < kMaxBlockInsns) scratch.insns.reserve(kMaxBlockInsns);
   Block* prev = nullptr;  // the cached block that ran last, for chaining
@@ -123,13 +132,14 @@ uint64_t Core::run(uint64_t budget) {
         mem_generation = mem.generation();
       }
       if (__builtin_expect(halted, 0)) {
-        if (!service_interrupts()) break;
+        // stop_requested after a delivery: a debugger break on its vector.
+        if (!service_interrupts() || stop_requested) break;
         if (halted) break;
       } else if (irq_shadow) {
         irq_shadow = 0;
       } else {
         poll_interrupts();
-        if (halted) break;
+        if (halted || stop_requested) break;
       }
 
       // ---- find the block at CS:RIP ----
@@ -207,6 +217,7 @@ uint64_t Core::run(uint64_t budget) {
           insn.handler = &h_undefined;
           insn.len = 1;
         }
+        if (dbg.has_exec() && dbg.exec_at(*this, lin, buf)) insn.handler = &h_breakpoint;
         scratch.insns.push_back(insn);
         scratch.bytes = insn.len;
         scratch.page = ~0ull;
@@ -284,6 +295,9 @@ uint64_t Core::run(uint64_t budget) {
       if (cur) retired = block_retired_base + static_cast<uint64_t>(cur - block_first);
       prev = nullptr;
       deliver_fault(f);
+    } catch (const DebugStop&) {  // an execution breakpoint: stop before the instruction
+      if (cur) retired = block_retired_base + static_cast<uint64_t>(cur - block_first);
+      stop_requested = true;
     }
   }
   running_block = nullptr;

@@ -24,6 +24,10 @@ void Core::deliver_fault(const GuestFault& f) {
   halted = false;
   for (int depth = 0;; ++depth) {
     try {
+      // Fault-class exceptions push RF = 1 so the faulting instruction can be
+      // restarted past an instruction breakpoint; #DB (instruction-breakpoint
+      // faults and traps) pushes RF as it is (SDM Vol. 3B 18.3.1.1).
+      if (cur.vector != kDB) s.rflags |= RF;
       deliver(cur.vector, cur.has_error, cur.error, false, s.rip);
       s.rip = next_rip;
       return;
@@ -41,6 +45,7 @@ void Core::deliver_fault(const GuestFault& f) {
 }
 
 void Core::deliver(uint8_t vector, bool has_error, uint32_t error, bool soft, uint64_t return_rip) {
+  if (dbg.events()) dbg.on_vector(*this, vector);
   materialize_flags();
   const uint64_t old_flags = s.rflags;
   // External / hardware events carry EXT=1 in descriptor-related error codes.

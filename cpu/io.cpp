@@ -14,6 +14,7 @@ template <bool OUT, bool IMM> struct Io {
     } else {
       uint16_t port = IMM ? static_cast<uint16_t>(i.imm & 0xFF) : static_cast<uint16_t>(c.s.gpr[RDX]);
       c.check_io(port, sizeof(T));
+      if (c.dbg.events()) c.dbg.on_port(c, port, sizeof(T));
       if (OUT) c.io.port_write(port, sizeof(T), c.reg<T>(0));
       else c.set_reg<T>(0, static_cast<T>(c.io.port_read(port, sizeof(T))));
       // A device may have raised an interrupt or asked the machine to stop.

@@ -53,7 +53,8 @@ uint64_t Core::translate(uint64_t lin, AccessKind kind, bool user_access, Physic
   }
   uint64_t paddr = w.paddr & mem.a20_mask();
   PhysicalMemory::Page pg = mem.page(paddr & PhysicalMemory::kPageMask);
-  if ((pg.read || pg.write) && !(ac_check && user_access)) tlb.fill(lin, w, pg, user_access, s.cr0 & CR0_WP);
+  if ((pg.read || pg.write) && !(ac_check && user_access) && !dbg.watched_page(lin, paddr))
+    tlb.fill(lin, w, pg, user_access, s.cr0 & CR0_WP);
   if (host) *host = pg;
   return paddr;
 }
@@ -86,6 +87,7 @@ uint64_t Core::read_slow(uint64_t lin, unsigned size, bool user_access, unsigned
   }
   PhysicalMemory::Page pg;
   uint64_t paddr = translate(lin, AccessKind::Read, user_access, &pg);
+  dbg.on_access(*this, lin, paddr, size, false);
   if (pg.read) {
     uint64_t v = 0;
     std::memcpy(&v, pg.read + (paddr & ~PhysicalMemory::kPageMask), size);
@@ -111,6 +113,8 @@ void Core::write_slow(uint64_t lin, unsigned size, uint64_t v, bool user_access,
     uint64_t p1 = translate(last & PhysicalMemory::kPageMask, AccessKind::Write, user_access);
     unsigned first = static_cast<unsigned>(PhysicalMemory::kPageSize - (lin & ~PhysicalMemory::kPageMask));
     irq_poll = true;  // may reach MMIO
+    dbg.on_access(*this, lin, p0, first, true);
+    dbg.on_access(*this, lin + first, p1, size - first, true);
     for (unsigned k = 0; k < size; ++k) {
       uint64_t pa = k < first ? p0 + k : p1 + (k - first);
       mem.write(pa, 1, (v >> (8 * k)) & 0xFF);
@@ -119,6 +123,7 @@ void Core::write_slow(uint64_t lin, unsigned size, uint64_t v, bool user_access,
   }
   PhysicalMemory::Page pg;
   uint64_t paddr = translate(lin, AccessKind::Write, user_access, &pg);
+  dbg.on_access(*this, lin, paddr, size, true);
   if (pg.write) {
     std::memcpy(pg.write + (paddr & ~PhysicalMemory::kPageMask), &v, size);
     return;

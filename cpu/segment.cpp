@@ -52,6 +52,7 @@ void Core::update_mode() {
   stack_mode = code_mode == 2 ? 2 : (s.seg[SS].db() ? 1 : 0);
   for (unsigned k = 0; k < kSegCount; ++k) update_segment_checks(k);
   update_ac_check();  // CPL or CR0 may have changed
+  if (dbg.events()) dbg.on_mode(*this);
 }
 
 void Core::set_segment(unsigned seg, const Segment& sc) {
@@ -587,13 +588,13 @@ void h_mov_sreg_from_r(Core& c, const Insn& i) {  // MOV Sreg, r16
   uint16_t sel = static_cast<uint16_t>(c.s.gpr[i.r1]);
   if (i.r0 == CS) c.ud();
   c.load_segment(i.r0, sel);
-  if (i.r0 == SS) c.irq_shadow = 1;
+  if (i.r0 == SS) c.irq_shadow = 2;  // 2: MOV/POP SS, which also holds debug traps
 }
 void h_mov_sreg_from_m(Core& c, const Insn& i) {
   uint16_t sel = c.mem_read<uint16_t>(i);
   if (i.r0 == CS) c.ud();
   c.load_segment(i.r0, sel);
-  if (i.r0 == SS) c.irq_shadow = 1;
+  if (i.r0 == SS) c.irq_shadow = 2;  // 2: MOV/POP SS, which also holds debug traps
 }
 template <class T> struct MovRFromSreg {
   template <class U> static void fn(Core& c, const Insn& i) {
@@ -616,7 +617,7 @@ template <unsigned SEG> struct PopSeg {
     uint16_t sel = static_cast<uint16_t>(c.peek<T>());
     c.load_segment(SEG, sel);
     c.set_rsp(c.rsp() + sizeof(T));
-    if (SEG == SS) c.irq_shadow = 1;
+    if (SEG == SS) c.irq_shadow = 2;  // 2: MOV/POP SS, which also holds debug traps
   }
 };
 
@@ -627,7 +628,7 @@ template <unsigned SEG> struct LoadFarPointer {
     uint16_t sel = c.read<uint16_t>(i.seg, (off + sizeof(T)) & Core::kAddrMask[i.asize]);
     c.load_segment(SEG, sel);
     c.set_reg<T>(i.r0, v);
-    if (SEG == SS) c.irq_shadow = 1;
+    if (SEG == SS) c.irq_shadow = 2;  // 2: MOV/POP SS, which also holds debug traps
   }
 };
 

@@ -58,6 +58,7 @@ template <unsigned OP, unsigned AS, unsigned REP> struct Str {
         // Probe the destination first so a fault does not lose the port read.
         uint64_t lin = c.linear(ES, idx<AS>(c, RDI), sizeof(T), true);
         c.probe_write(lin, sizeof(T), c.user());
+        if (c.dbg.events()) c.dbg.on_port(c, port, sizeof(T));
         T v = static_cast<T>(c.io.port_read(port, sizeof(T)));
         c.write_lin<T>(lin, v);
         set_idx<AS>(c, RDI, idx<AS>(c, RDI) + step);
@@ -66,6 +67,7 @@ template <unsigned OP, unsigned AS, unsigned REP> struct Str {
       default: {
         uint16_t port = static_cast<uint16_t>(c.s.gpr[RDX]);
         T v = c.read<T>(i.seg, idx<AS>(c, RSI));
+        if (c.dbg.events()) c.dbg.on_port(c, port, sizeof(T));
         c.io.port_write(port, sizeof(T), v);
         set_idx<AS>(c, RSI, idx<AS>(c, RSI) + step);
         return true;

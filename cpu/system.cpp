@@ -46,6 +46,7 @@ void Core::write_cr3(uint64_t v) {
   s.cr3 = long_mode() ? v : (v & 0xFFFFFFFF);
   tlb.flush_non_global();
   ++chain_epoch;
+  if (dbg.events()) dbg.on_cr3(*this, s.cr3);
 }
 
 void Core::write_cr4(uint64_t v) {
@@ -401,6 +402,13 @@ void h_mov_from_cr(Core& c, const Insn& i) {
   c.s.gpr[i.r0] = c.mode64() ? v : uint32_t(v);
 }
 unsigned dr_index(Core& c, unsigned n) {
+  if (c.s.dr[7] & 0x2000) {
+    // DR7.GD: any DR access faults with DR6.BD; GD clears so the handler
+    // can use the debug registers (SDM Vol. 3B 18.2.4).
+    c.s.dr[7] &= ~0x2000ull;
+    c.s.dr[6] |= 0x2000;
+    c.raise(kDB);
+  }
   if (n == 4 || n == 5) {
     if (c.s.cr4 & CR4_DE) c.ud();
     return n + 2;  // DR4/DR5 alias DR6/DR7 without CR4.DE
@@ -415,6 +423,7 @@ void h_mov_to_dr(Core& c, const Insn& i) {
   if (n == 6) v = (v & 0xE00F) | 0xFFFF0FF0;
   if (n == 7) v = (v & 0xFFFF2BFF) | 0x400;
   c.s.dr[n] = v;
+  c.dbg.sync_guest(c);
 }
 void h_mov_from_dr(Core& c, const Insn& i) {
   require_cpl0(c);

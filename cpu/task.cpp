@@ -9,7 +9,7 @@ namespace pc64 {
 namespace {
 
 // 32-bit TSS offsets (SDM figure 7-2).
-constexpr unsigned kLink = 0x00, kCr3 = 0x1C, kEip = 0x20, kEflags = 0x24, kEax = 0x28, kEs = 0x48, kLdt = 0x60;
+constexpr unsigned kLink = 0x00, kCr3 = 0x1C, kEip = 0x20, kEflags = 0x24, kEax = 0x28, kEs = 0x48, kLdt = 0x60, kTrap = 0x64;
 // 16-bit TSS offsets (SDM figure 7-11).
 constexpr unsigned k16Ip = 0x0E, k16Flags = 0x10, k16Ax = 0x12, k16Es = 0x22, k16Ldt = 0x2A;
 
@@ -137,6 +137,12 @@ void Core::task_switch(uint16_t sel, Descriptor d, TaskSwitchReason reason, uint
   if (has_error) {
     if (wide) push<uint32_t>(error);
     else push<uint16_t>(static_cast<uint16_t>(error));
+  }
+  if (wide && (read_sys<uint16_t>(nb + kTrap) & 1)) {
+    // TSS T bit: a #DB trap once the switch is complete, before the new
+    // task's first instruction, with DR6.BT (SDM Vol. 3B 18.2.3, 18.3.1.5).
+    s.dr[6] |= 0x8000;
+    deliver(kDB, false, 0, false, nip);
   }
 }
 

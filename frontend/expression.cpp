@@ -127,10 +127,11 @@ namespace {
 // Recursive-descent parser over + - * ( ) with the usual precedence.
 class Parser {
  public:
-  Parser(std::string_view t, Cpu& cpu, std::string& error) : t_(t), cpu_(cpu), error_(error) {}
+  Parser(std::string_view t, Cpu& cpu, std::string& error, const SymbolTable* symbols)
+      : t_(t), cpu_(cpu), error_(error), symbols_(symbols) {}
 
   std::optional<uint64_t> parse() {
-    auto v = expr();
+    auto v = logical();
     if (!v) return std::nullopt;
     skip();
     if (p_ != t_.size()) return fail("unexpected '" + std::string(t_.substr(p_, 1)) + "' in expression");
@@ -144,6 +145,55 @@ class Parser {
   }
   void skip() {
     while (p_ < t_.size() && std::isspace(static_cast<unsigned char>(t_[p_]))) ++p_;
+  }
+  // Conditions for breakpoints (C precedence, no short-circuit: evaluation
+  // has no side effects): || && | & then == != < <= > >= (unsigned).
+  bool eat(std::string_view op) {
+    skip();
+    if (t_.substr(p_, op.size()) != op) return false;
+    // '&' must not eat half of '&&', '<' not half of '<=', ...
+    if (op.size() == 1 && p_ + 1 < t_.size() && (t_[p_ + 1] == op[0] || t_[p_ + 1] == '=')) return false;
+    p_ += op.size();
+    return true;
+  }
+  template <class Next, class Apply>
+  std::optional<uint64_t> binary(std::initializer_list<std::string_view> ops, Next next, Apply apply) {
+    auto v = (this->*next)();
+    while (v) {
+      std::string_view found;
+      for (auto op : ops)
+        if (eat(op)) {
+          found = op;
+          break;
+        }
+      if (found.empty()) break;
+      auto r = (this->*next)();
+      if (!r) return std::nullopt;
+      v = apply(found, *v, *r);
+    }
+    return v;
+  }
+  std::optional<uint64_t> logical() {
+    return binary({"||"}, &Parser::logical_and, [](std::string_view, uint64_t a, uint64_t b) -> uint64_t { return a || b; });
+  }
+  std::optional<uint64_t> logical_and() {
+    return binary({"&&"}, &Parser::bit_or, [](std::string_view, uint64_t a, uint64_t b) -> uint64_t { return a && b; });
+  }
+  std::optional<uint64_t> bit_or() {
+    return binary({"|"}, &Parser::bit_and, [](std::string_view, uint64_t a, uint64_t b) { return a | b; });
+  }
+  std::optional<uint64_t> bit_and() {
+    return binary({"&"}, &Parser::compare, [](std::string_view, uint64_t a, uint64_t b) { return a & b; });
+  }
+  std::optional<uint64_t> compare() {
+    return binary({"==", "!=", "<=", ">=", "<", ">"}, &Parser::expr, [](std::string_view op, uint64_t a, uint64_t b) -> uint64_t {
+      if (op == "==") return a == b;
+      if (op == "!=") return a != b;
+      if (op == "<=") return a <= b;
+      if (op == ">=") return a >= b;
+      if (op == "<") return a < b;
+      return a > b;
+    });
   }
   std::optional<uint64_t> expr() {
     auto v = term();
@@ -191,7 +241,7 @@ class Parser {
     }
     if (c == '(') {
       ++p_;
-      auto v = expr();
+      auto v = logical();
       if (!v) return std::nullopt;
       skip();
       if (p_ >= t_.size() || t_[p_] != ')') return fail("missing ')'");
@@ -201,9 +251,12 @@ class Parser {
     if (std::isdigit(static_cast<unsigned char>(c))) return number();
     if (c == '$' || std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
       size_t start = p_++;
-      while (p_ < t_.size() && (std::isalnum(static_cast<unsigned char>(t_[p_])) || t_[p_] == '_')) ++p_;
+      // Symbol names may contain '.' and '$' (nm output: "foo.cold", "__x86.get_pc").
+      while (p_ < t_.size() && (std::isalnum(static_cast<unsigned char>(t_[p_])) || t_[p_] == '_' || t_[p_] == '.')) ++p_;
       std::string_view name = t_.substr(start, p_ - start);
       auto reg = find_register(name);
+      if (!reg && symbols_)
+        if (auto sym = symbols_->find(name)) return sym;
       if (!reg) return fail("unknown register or symbol '" + std::string(name) + "'");
       return read_register(cpu_, *reg);
     }
@@ -236,15 +289,17 @@ class Parser {
   std::string_view t_;
   Cpu& cpu_;
   std::string& error_;
+  const SymbolTable* symbols_;
   size_t p_ = 0;
   int depth_ = 0;
 };
 
 }  // namespace
 
-std::optional<uint64_t> evaluate_expression(std::string_view text, Cpu& cpu, std::string& error) {
+std::optional<uint64_t> evaluate_expression(std::string_view text, Cpu& cpu, std::string& error,
+                                            const SymbolTable* symbols) {
   error.clear();
-  return Parser(text, cpu, error).parse();
+  return Parser(text, cpu, error, symbols).parse();
 }
 
 }  // namespace pc64

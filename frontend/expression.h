@@ -1,7 +1,8 @@
 // Monitor expressions: register names (rax, eax, ax, al, ah, r8d, r8w, r8b,
 // rip, rflags, cr0/2/3/4/8, efer, dr0-7, segment selectors), numbers (0x...
 // hex, otherwise decimal), `$` before a register is accepted (QEMU style),
-// and + - * with parentheses and unary minus. Arithmetic wraps at 64 bits.
+// and + - * with parentheses and unary minus; for breakpoint conditions also
+// == != < <= > >= (unsigned, 1 or 0), & | and && ||. Arithmetic wraps at 64 bits.
 // Evaluation never throws and never changes the guest.
 #pragma once
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <string_view>
 
 #include "cpu/cpu.h"
+#include "frontend/symbols.h"
 
 namespace pc64 {
 
@@ -35,6 +37,8 @@ bool write_register(Cpu& cpu, const RegisterRef& r, uint64_t value, std::string&
 
 // Evaluates `text`; on failure returns nullopt and sets `error` to a one-line
 // message naming what was wrong.
-std::optional<uint64_t> evaluate_expression(std::string_view text, Cpu& cpu, std::string& error);
+// Names that are not registers are looked up in `symbols` (if given).
+std::optional<uint64_t> evaluate_expression(std::string_view text, Cpu& cpu, std::string& error,
+                                            const SymbolTable* symbols = nullptr);
 
 }  // namespace pc64

@@ -15,6 +15,7 @@ int exit_code_for(ExitReason r) {
     case ExitReason::PowerOff:
     case ExitReason::Stopped:
     case ExitReason::Paused:
+    case ExitReason::Breakpoint:
       return 0;
     case ExitReason::InstructionLimit:
       return 3;
@@ -35,6 +36,7 @@ const char* describe(ExitReason r) {
     case ExitReason::InstructionLimit: return "instruction limit reached";
     case ExitReason::TripleFault: return "the guest triple-faulted (CPU shutdown)";
     case ExitReason::HaltedForever: return "the guest halted with nothing left to wake it";
+    case ExitReason::Breakpoint: return "debugger breakpoint";
   }
   return "?";
 }
@@ -153,6 +155,10 @@ ExitReason Machine::run(uint64_t max_instructions) {
     uint64_t n = cpu_->run(clock_.budget_to_next_event(cap));
     retired_ += n;
     clock_.retire(n);
+    if (cpu_->debug().stop_pending()) {
+      exit_reason_ = ExitReason::Breakpoint;
+      break;
+    }
     if (n == 0 && cpu_->halted() && !stop_request_.load()) {
       uint64_t next = clock_.next_deadline();
       if (next == VirtualClock::kNever) {

@@ -30,6 +30,7 @@ enum class ExitReason {
   InstructionLimit,  // --max-instructions reached
   TripleFault,       // CPU shutdown and the machine is set to stop on it
   HaltedForever,     // HLT with no event left that could wake the CPU
+  Breakpoint,        // a debugger breakpoint, watchpoint or event break (cpu().debug().take_stop())
 };
 
 // Process exit codes, documented in README.md.

@@ -5,10 +5,14 @@
 #include <iostream>
 #include <string>
 
+#include <unistd.h>
+
+#include "frontend/gdb_stub.h"
 #include "frontend/machine.h"
 #include "frontend/monitor.h"
 #include "frontend/options.h"
 #include "frontend/screen.h"
+#include "frontend/terminal.h"
 #ifdef PC64_HAVE_SDL
 #include "frontend/windowed_run.h"
 #endif
@@ -20,9 +24,15 @@
 
 namespace {
 pc64::Machine* g_machine_for_signal = nullptr;  // only for Ctrl-C; the machine itself has no globals
+// Ctrl-C: 0 stops pc64; in the monitor 1 pauses the running guest, 2 (at
+// the prompt) is ignored so no pause request lingers for the next `c`.
+volatile sig_atomic_t g_ctrl_c_mode = 0;
 
-void on_interrupt(int) {
-  if (g_machine_for_signal) g_machine_for_signal->request_stop(pc64::ExitReason::Stopped);
+void on_interrupt(int sig) {
+  if (!g_machine_for_signal) return;
+  if (sig == SIGINT && g_ctrl_c_mode == 2) return;
+  if (sig == SIGINT && g_ctrl_c_mode == 1) g_machine_for_signal->pause();
+  else g_machine_for_signal->request_stop(pc64::ExitReason::Stopped);
 }
 }  // namespace
 
@@ -50,17 +60,28 @@ int main(int argc, char** argv) {
     std::signal(SIGINT, on_interrupt);
     std::signal(SIGTERM, on_interrupt);
     if (cl.monitor) {
-      // The guest runs only when a command says so (s, c N).
+      // The guest runs only when a command says so (s, c, next, until).
+      int fd = cl.monitor_tcp ? pc64::accept_one_tcp(cl.monitor_port, "monitor") : -1;
+      pc64::LineInput input(fd >= 0 ? fd : STDIN_FILENO, fd >= 0 ? fd : STDOUT_FILENO);
       pc64::Monitor mon(machine);
+      mon.set_interrupt_check([&input] { return input.poll_pause(); });
       std::string line;
       while (!mon.quit_requested()) {
-        std::fputs("(pc64) ", stdout);
-        std::fflush(stdout);
-        if (!std::getline(std::cin, line)) break;
-        mon.execute(line, std::cout);
-        std::cout.flush();
+        std::fflush(stdout);  // guest serial output written so far
+        g_ctrl_c_mode = 2;
+        if (!input.read_line("(pc64) ", line)) break;
+        g_ctrl_c_mode = 1;
+        input.write(mon.execute(line));
       }
+      if (fd >= 0) close(fd);
       return 0;
+    }
+    if (cl.gdb) {
+      pc64::GdbStub stub(machine);
+      stub.listen(cl.gdb_port);
+      std::fprintf(stderr, "pc64: waiting for gdb on 127.0.0.1:%u\n", stub.port());
+      if (stub.serve() == pc64::GdbStub::End::Killed) return 0;
+      // Detached or disconnected: the guest runs on as without --gdb.
     }
     pc64::ExitReason why = pc64::ExitReason::None;
     bool ran = false;

@@ -6,8 +6,10 @@
 #include <cctype>
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
 #include <sstream>
 
+#include "frontend/debug_control.h"
 #include "frontend/expression.h"
 #include "mem/paging.h"
 
@@ -38,16 +40,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
   return s;
-}
-
-PagingControl paging_control(const CpuState& s) {
-  PagingControl pc;
-  pc.cr0 = s.cr0;
-  pc.cr3 = s.cr3;
-  pc.cr4 = s.cr4;
-  pc.efer = s.efer;
-  pc.ac = false;
-  return pc;  // pae_pdptes null: PDPTEs read from memory (see mem/paging.h)
 }
 
 // The code size the CPU decodes with now (SDM Vol. 3A 5.2.1): real and
@@ -111,7 +103,7 @@ std::string Monitor::execute(std::string_view line) {
 
 std::optional<uint64_t> Monitor::eval(std::string_view text, std::ostream& out) {
   std::string err;
-  auto v = evaluate_expression(text, m_.cpu(), err);
+  auto v = evaluate_expression(text, m_.cpu(), err, &symbols_);
   if (!v) out << "error: " << err << "\n";
   return v;
 }
@@ -150,6 +142,25 @@ void Monitor::execute(std::string_view line, std::ostream& out) {
   else if (cmd == "idt") cmd_idt(out);
   else if (cmd == "info" || cmd == "i") cmd_info(args, out);
   else if (cmd == "count") cmd_count(out);
+  else if (cmd == "b" || cmd == "break" || cmd == "bp") cmd_break(args, false, out);
+  else if (cmd == "tb" || cmd == "tbreak") cmd_break(args, true, out);
+  else if (cmd == "watch" || cmd == "w") cmd_watch(args, WatchKind::Write, out);
+  else if (cmd == "rwatch") cmd_watch(args, WatchKind::Read, out);
+  else if (cmd == "awatch") cmd_watch(args, WatchKind::Access, out);
+  else if (cmd == "delete" || cmd == "d" || cmd == "del") cmd_delete(args, out);
+  else if (cmd == "next" || cmd == "n") cmd_next(out);
+  else if (cmd == "until") cmd_until(args, out);
+  else if (cmd == "sym") cmd_sym(args, out);
+  else if (cmd == "trace") cmd_trace(args, out);
+  else if (cmd == "find") cmd_find(args, out);
+  else if (cmd == "dump") cmd_dump(args, out);
+  else if (cmd == "write") cmd_write(args, out);
+  else if (cmd == "ldt") cmd_ldt(out);
+  else if (cmd == "tss") cmd_tss(out);
+  else if (cmd == "tlb") cmd_tlb(out);
+  else if (cmd == "screendump") cmd_screendump(args, out);
+  else if (cmd == "change" || cmd == "eject") cmd_media(cmd, args, out);
+  else if (cmd == "p" || cmd == "pause") out << "the guest is paused\n";
   else if (cmd == "q" || cmd == "quit") {
     quit_ = true;
     out << "bye\n";
@@ -165,13 +176,25 @@ void Monitor::cmd_help(std::ostream& out) {
          "xp/Nfs ADDR               the same on physical memory\n"
          "u | disas [ADDR [N]]      disassemble N (default 10) instructions at ADDR (default CS:RIP)\n"
          "s | step [N]              execute N (default 1) instructions\n"
-         "c | continue N            run up to N instructions\n"
+         "c | continue [N]          run (up to N instructions) until a breakpoint; Ctrl-C or p pauses\n"
+         "next | n                  step over a call; until ADDR: run to ADDR\n"
+         "b [p] ADDR [if COND]      breakpoint (linear, SEG:OFF, or physical with p); tb: one-shot\n"
+         "b int N | io PORT | cr3 | mode   break on a vector, port access, CR3 write, mode switch\n"
+         "watch|rwatch|awatch [p] ADDR [LEN]  write / read / access watchpoint (linear or physical)\n"
+         "delete [N | int N | io PORT | cr3 | mode]   remove (all); info break lists them\n"
          "page ADDR                 page walk of a linear address, every level's entry and flags\n"
          "gdt | idt                 decoded descriptor tables\n"
          "info pic|pit|rtc|lapic|ioapic|pci   device state\n"
          "count                     instructions retired\n"
          "q | quit                  leave the monitor\n"
-         "Expressions: registers, 0x hex, decimal, + - * ( ).\n";
+         "sym FILE | sym clear        load an nm-style symbol list (names in expressions and u)\n"
+         "trace on [FILE] | trace off  one line per executed instruction with changed registers\n"
+         "find ADDR LEN BYTE...|\"txt\"  search linear memory; write ADDR BYTE...: patch RAM\n"
+         "dump [p] FILE ADDR LEN      save memory to a file\n"
+         "ldt | tss | tlb             LDT entries, the current TSS, TLB statistics\n"
+         "screendump FILE.png         the screen as PNG; change cdrom FILE | eject cdrom\n"
+         "info ide|vga|serial|post|cmos  more device state; info break lists breakpoints\n"
+         "Expressions: registers, symbols, 0x hex, decimal, + - * ( ), == != < > <= >= & | && ||.\n";
 }
 
 // ---------------------------------------------------------------- state
@@ -251,49 +274,14 @@ void Monitor::cmd_set(std::string_view rest, std::ostream& out) {
 
 // ---------------------------------------------------------------- memory
 
-bool Monitor::read_physical(uint64_t paddr, uint8_t* dst, size_t n) {
-  PhysicalMemory& mem = m_.memory();
-  for (size_t i = 0; i < n; ++i) {
-    uint64_t a = (paddr + i) & mem.a20_mask();
-    // page() hands out host pointers for RAM and ROM only, so an MMIO
-    // register (with read side effects) is never touched from here.
-    PhysicalMemory::Page p = mem.page(a & PhysicalMemory::kPageMask);
-    if (!p.read) return false;
-    dst[i] = p.read[a & (PhysicalMemory::kPageSize - 1)];
-  }
-  return true;
-}
+bool Monitor::read_physical(uint64_t paddr, uint8_t* dst, size_t n) { return debugger_read_physical(m_, paddr, dst, n); }
 
 bool Monitor::translate(uint64_t linear, uint64_t& paddr, std::string& error) {
-  const CpuState& s = m_.cpu().state();
-  PagingControl pc = paging_control(s);
-  if ((s.efer & EFER_LMA) && !is_canonical48(linear)) {
-    error = "address " + hex(linear) + " is not canonical";
-    return false;
-  }
-  // Supervisor read with set_ad=false: what the kernel could see, and the
-  // guest's accessed/dirty bits stay exactly as they were.
-  WalkResult w = walk_page_tables(m_.memory(), pc, linear, AccessKind::Read, false, false);
-  if (!w.ok) {
-    error = "linear address " + hex(linear) + " is not mapped (#PF error " + hex(w.error_code) + ")";
-    return false;
-  }
-  paddr = w.paddr;
-  return true;
+  return debugger_translate(m_, linear, paddr, error);
 }
 
 bool Monitor::read_linear(uint64_t linear, uint8_t* dst, size_t n, std::string& error) {
-  for (size_t i = 0; i < n;) {
-    uint64_t a = linear + i, pa;
-    if (!translate(a, pa, error)) return false;
-    size_t chunk = std::min<size_t>(n - i, PhysicalMemory::kPageSize - (a & (PhysicalMemory::kPageSize - 1)));
-    if (!read_physical(pa, dst + i, chunk)) {
-      error = "physical address " + hex(pa) + " is not RAM or ROM";
-      return false;
-    }
-    i += chunk;
-  }
-  return true;
+  return debugger_read_linear(m_, linear, dst, n, error);
 }
 
 void Monitor::cmd_examine(std::string_view spec, bool physical, const Args& args, std::ostream& out) {
@@ -318,19 +306,26 @@ void Monitor::cmd_examine(std::string_view spec, bool physical, const Args& args
   bool ok = true;
   if (letters.size() == 1) {
     char c = letters[0];
-    if (c == 'x' || c == 'd' || c == 'c') fmt = c;
+    if (std::strchr("xducoi", c)) fmt = c;
     else if (size_of(c)) size = size_of(c);
     else ok = false;
   } else if (letters.size() == 2) {
     fmt = letters[0];
     size = size_of(letters[1]);
-    ok = (fmt == 'x' || fmt == 'd' || fmt == 'c') && size;
+    ok = std::strchr("xduco", fmt) && size;
   } else if (!letters.empty()) {
     ok = false;
   }
   if (!ok) {
-    out << "error: bad format '/" << spec << "' (x/Nfs: f = x|d|c, s = b|w|d|q)\n";
+    out << "error: bad format '/" << spec << "' (x/Nfs: f = x|d|u|o|c|i, s = b|w|d|q)\n";
     return;
+  }
+  if (fmt == 'i') {  // instructions: what u does
+    if (physical || args.empty() || count > 10000) {
+      out << "error: x/Ni takes a linear address and N <= 10000\n";
+      return;
+    }
+    return cmd_disassemble({args[0], std::to_string(count)}, out);
   }
   if (fmt == 'c') size = 1;
   if (count == 0 || count * size > 65536) {
@@ -367,7 +362,9 @@ void Monitor::cmd_examine(std::string_view spec, bool physical, const Args& args
     uint64_t v = 0;
     for (unsigned k = 0; k < size; ++k) v |= static_cast<uint64_t>(buf[i * size + k]) << (8 * k);
     if (fmt == 'x') out << " " << hex(v, static_cast<int>(size * 2));
-    else if (fmt == 'd') out << " " << v;
+    else if (fmt == 'd') out << " " << (size == 8 ? static_cast<int64_t>(v) : static_cast<int64_t>(v << (64 - 8 * size)) >> (64 - 8 * size));
+    else if (fmt == 'u') out << " " << v;
+    else if (fmt == 'o') out << " 0" << std::oct << v << std::dec;
     else out << (i % per_line == 0 ? " " : "") << (std::isprint(static_cast<int>(v)) ? static_cast<char>(v) : '.');
   }
   out << "\n";
@@ -432,6 +429,7 @@ void Monitor::cmd_disassemble(const Args& args, std::ostream& out) {
     count = *c;
   }
   for (uint64_t i = 0; i < count; ++i) {
+    if (std::string sym = symbols_.at(addr); !sym.empty()) out << sym << ":\n";
     unsigned len = disassemble_one(addr, out);
     if (!len) return;
     addr += len;
@@ -462,31 +460,36 @@ void Monitor::cmd_step(const Args& args, std::ostream& out) {
     out << "error: step count must be at least 1\n";
     return;
   }
-  uint64_t before = m_.instructions_retired();
-  ExitReason r = m_.run(n);
-  report_stop(r, before, out);
+  run_and_report(n, out);
 }
 
 void Monitor::cmd_continue(const Args& args, std::ostream& out) {
-  // Until breakpoints and pause exist, `c` needs a bound so the monitor
-  // always gets control back.
-  if (args.empty()) {
-    out << "error: usage: c N (an instruction limit; breakpoints come later)\n";
-    return;
+  // Without a limit: until a breakpoint, the guest stops, or a pause (Ctrl-C, p).
+  uint64_t limit = 0;
+  if (!args.empty()) {
+    auto v = eval(args[0], out);
+    if (!v) return;
+    if (*v == 0) {
+      out << "error: instruction limit must be at least 1\n";
+      return;
+    }
+    limit = *v;
   }
-  auto v = eval(args[0], out);
-  if (!v) return;
-  if (*v == 0) {
-    out << "error: instruction limit must be at least 1\n";
-    return;
-  }
-  uint64_t before = m_.instructions_retired();
-  ExitReason r = m_.run(*v);
-  report_stop(r, before, out);
+  run_and_report(limit, out);
 }
 
 void Monitor::cmd_count(std::ostream& out) {
   out << "instructions retired: " << m_.instructions_retired() << "\n";
+  char b[160];
+  if (last_run_seconds_ > 0) {
+    std::snprintf(b, sizeof b, "last run: %" PRIu64 " instructions in %.3f s = %.1f MIPS\n", last_run_instructions_,
+                  last_run_seconds_, last_run_instructions_ / last_run_seconds_ / 1e6);
+    out << b;
+  }
+  Cpu::Stats st = m_.cpu().stats();
+  std::snprintf(b, sizeof b, "decoded blocks cached: %" PRIu64 "  TLB fills: %" PRIu64 "  #UD (unimplemented): %" PRIu64 "\n",
+                st.blocks, st.tlb_fills, m_.cpu().undefined_opcode_count());
+  out << b;
 }
 
 // ---------------------------------------------------------------- paging
@@ -591,7 +594,7 @@ void Monitor::cmd_page(const Args& args, std::ostream& out) {
     table = pae ? (e & kAddr52) : (e & 0xFFFFF000ULL);
   }
   // The reference walker's verdict (permissions and reserved bits included).
-  WalkResult w = walk_page_tables(m_.memory(), paging_control(s), *lin, AccessKind::Read, false, false);
+  WalkResult w = walk_page_tables(m_.memory(), debugger_paging_control(s), *lin, AccessKind::Read, false, false);
   if (w.ok)
     out << "walk: " << hex(*lin) << " -> " << hex(w.paddr) << (w.writable ? " writable" : " read-only")
         << (w.user ? " user" : " supervisor") << (w.executable ? " executable" : " no-execute") << "\n";
@@ -693,6 +696,7 @@ void Monitor::cmd_info(const Args& args, std::ostream& out) {
   }
   const std::string& what = args[0];
   if (what == "registers" || what == "r") return cmd_registers(out);
+  if (what == "break" || what == "b" || what == "breakpoints" || what == "watch") return cmd_info_break(out);
   PcBoard* board = m_.board();
   if (!board) {
     out << "error: this machine has no PC devices\n";
@@ -775,8 +779,63 @@ void Monitor::cmd_info(const Args& args, std::ostream& out) {
               << hex(f->bar_size(bar)) << " at " << (a == kPciBarUnmapped ? std::string("(unmapped)") : hex(a)) << "\n";
         }
       }
+  } else if (what == "ide" && board->ide) {
+    // Task-file registers as the drive holds them (const reads: no status-read side effects).
+    for (unsigned ch = 0; ch < 2; ++ch) {
+      IdeChannel& c = board->ide->channel(ch);
+      for (unsigned u = 0; u < 2; ++u) {
+        IdeDrive* d = c.drive(u);
+        if (!d) continue;
+        std::snprintf(b, sizeof b,
+                      "%s %s: %s status=%02x error=%02x count=%02x lba=%02x%02x%02x device=%02x%s%s\n",
+                      ch ? "secondary" : "primary", u ? "slave " : "master", d->is_atapi() ? "ATAPI" : "ATA  ",
+                      d->status(), d->read_register(ata::kErrorFeature, false),
+                      d->read_register(ata::kCount, false), d->read_register(ata::kLbaHigh, false),
+                      d->read_register(ata::kLbaMid, false), d->read_register(ata::kLbaLow, false),
+                      d->read_register(ata::kDevice, false), d->intrq() ? " INTRQ" : "",
+                      d->dma_pending() ? " DMA-pending" : "");
+        out << b;
+      }
+      std::snprintf(b, sizeof b, "%s channel: selected=%u irq=%u bus-master status=%02x command=%02x\n",
+                    ch ? "secondary" : "primary", c.selected(), c.irq_level() ? 1 : 0,
+                    c.bus_master() ? c.bus_master()->status() : 0, c.bus_master() ? c.bus_master()->command() : 0);
+      out << b;
+    }
+  } else if (what == "vga" && board->vga) {
+    Vga& v = board->vga->vga();
+    std::snprintf(b, sizeof b, "misc=%02x seq:", v.misc_output());
+    out << b;
+    for (unsigned i = 0; i < 5; ++i) std::snprintf(b, sizeof b, " %02x", v.sr(i)), out << b;
+    out << "\ncrtc:";
+    for (unsigned i = 0; i < 25; ++i) std::snprintf(b, sizeof b, " %02x", v.cr(i)), out << b;
+    out << "\ngfx:";
+    for (unsigned i = 0; i < 9; ++i) std::snprintf(b, sizeof b, " %02x", v.gr(i)), out << b;
+    out << "\nattr:";
+    for (unsigned i = 0; i < 21; ++i) std::snprintf(b, sizeof b, " %02x", v.ar(i)), out << b;
+    // GR6 bit 0: graphics mode (alphanumeric when clear), VGA data sheet.
+    out << "\nmode: " << ((v.gr(6) & 1) ? "graphics" : "text") << "\n";
+  } else if (what == "serial" && board->com1) {
+    for (Uart16550* u : {board->com1, board->com2}) {
+      if (!u) continue;
+      unsigned div = u->divisor();
+      std::snprintf(b, sizeof b, "COM at %03x: divisor=%u (%llu baud) irq=%u\n", u->base(), div,
+                    div ? static_cast<unsigned long long>(Uart16550::kBaseBaud / div) : 0ULL,
+                    u->irq_level() ? 1 : 0);
+      out << b;
+    }
+  } else if (what == "post" && board->debug_ports) {
+    std::snprintf(b, sizeof b, "last POST code: %02x (%" PRIu64 " writes to port 0x80)\n", board->debug_ports->post_code(),
+                  board->debug_ports->post_writes());
+    out << b;
+  } else if (what == "cmos" && board->rtc) {
+    for (unsigned i = 0; i < 128; ++i) {
+      if (i % 16 == 0) std::snprintf(b, sizeof b, "%s%02x:", i ? "\n" : "", i), out << b;
+      std::snprintf(b, sizeof b, " %02x", board->rtc->cmos(static_cast<uint8_t>(i)));
+      out << b;
+    }
+    out << "\n";
   } else {
-    out << "error: unknown device '" << what << "' (info pic|pit|rtc|lapic|ioapic|pci)\n";
+    out << "error: unknown device '" << what << "' (info pic|pit|rtc|lapic|ioapic|pci|ide|vga|serial|post|cmos)\n";
   }
 }
 

@@ -5,6 +5,7 @@
 // MMIO reads); only `set`, `s` and `c` change the guest, as asked.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "frontend/machine.h"
+#include "frontend/symbols.h"
 
 namespace pc64 {
 
@@ -25,6 +27,10 @@ class Monitor {
 
   // `quit` was entered.
   bool quit_requested() const { return quit_; }
+
+  // Asked between run slices while the guest runs (`c`, `next`, `until`);
+  // true pauses it. The terminal/tcp front end checks for Ctrl-C or `p`.
+  void set_interrupt_check(std::function<bool()> f) { interrupt_ = std::move(f); }
 
  private:
   using Args = std::vector<std::string>;
@@ -40,6 +46,16 @@ class Monitor {
   void cmd_idt(std::ostream& out);
   void cmd_info(const Args& args, std::ostream& out);
   void cmd_count(std::ostream& out);
+  // monitor_break.cpp: breakpoints, watchpoints, run control.
+  void cmd_break(const Args& args, bool temporary, std::ostream& out);
+  void cmd_watch(const Args& args, WatchKind kind, std::ostream& out);
+  void cmd_delete(const Args& args, std::ostream& out);
+  void cmd_info_break(std::ostream& out);
+  void cmd_next(std::ostream& out);
+  void cmd_until(const Args& args, std::ostream& out);
+  void run_and_report(uint64_t max, std::ostream& out);
+  // "ADDR", "SEG:OFF" (segment register or selector), all expressions.
+  std::optional<uint64_t> eval_address(std::string_view text, std::ostream& out);
 
   std::optional<uint64_t> eval(std::string_view text, std::ostream& out);
   // Side-effect-free reads: RAM/ROM only (never an MMIO handler); false if
@@ -52,8 +68,28 @@ class Monitor {
   unsigned disassemble_one(uint64_t linear, std::ostream& out);
   void report_stop(ExitReason r, uint64_t before, std::ostream& out);
 
+  // monitor_extra.cpp: symbols, trace, memory search/dump/write, tables, media.
+  void cmd_sym(const Args& args, std::ostream& out);
+  void cmd_trace(const Args& args, std::ostream& out);
+  void cmd_find(const Args& args, std::ostream& out);
+  void cmd_dump(const Args& args, std::ostream& out);
+  void cmd_write(const Args& args, std::ostream& out);
+  void cmd_ldt(std::ostream& out);
+  void cmd_tss(std::ostream& out);
+  void cmd_tlb(std::ostream& out);
+  void cmd_screendump(const Args& args, std::ostream& out);
+  void cmd_media(const std::string& cmd, const Args& args, std::ostream& out);
+  // Steps one instruction at a time, writing a trace line for each.
+  ExitReason run_traced(uint64_t max, std::ostream& out);
+
   Machine& m_;
   bool quit_ = false;
+  std::function<bool()> interrupt_;
+  SymbolTable symbols_;
+  bool trace_ = false;
+  std::string trace_file_;
+  double last_run_seconds_ = 0;
+  uint64_t last_run_instructions_ = 0;
 };
 
 }  // namespace pc64

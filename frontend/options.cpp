@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <cxxopts.hpp>
@@ -81,7 +82,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     ("triple-fault", "on guest triple fault: stop (exit code 4) or reset (default stop)", cxxopts::value<std::string>())
     ("screenshot", "when pc64 stops, write the screen to FILE.png", cxxopts::value<std::string>())
     ("screen-text", "when pc64 stops, write the text screen to FILE as UTF-8", cxxopts::value<std::string>())
-    ("monitor", "stdio: start paused in the built-in monitor on the terminal (type help)", cxxopts::value<std::string>())
+    ("monitor", "stdio or tcp:PORT (127.0.0.1): start paused in the built-in monitor (type help)", cxxopts::value<std::string>())
+    ("gdb", "tcp:PORT (127.0.0.1; default port 1234 with 'tcp'): wait for gdb to attach before running", cxxopts::value<std::string>())
     ("debug", "log debug messages (unimplemented instructions, unclaimed ports) to stderr")
     ("h,help", "show this help")
     ("version", "show the version");
@@ -155,11 +157,30 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   c.headless = r.count("headless") > 0;
   if (r.count("screenshot")) cl.screenshot = r["screenshot"].as<std::string>();
   if (r.count("screen-text")) cl.screen_text = r["screen-text"].as<std::string>();
+  // "tcp:PORT" for --monitor / --gdb; the listener binds 127.0.0.1 only.
+  auto tcp_port = [](const std::string& opt, const std::string& v, int dflt) {
+    std::string num = v == "tcp" ? std::to_string(dflt) : v.substr(4);
+    if (v != "tcp" && v.rfind("tcp:", 0) != 0) throw UsageError("--" + opt + ": '" + v + "' is not supported (use tcp:PORT)");
+    char* end = nullptr;
+    long p = std::strtol(num.c_str(), &end, 10);
+    // Port 0: any free port, printed when listening (tests).
+    if (num.empty() || *end || p < 0 || p > 65535)
+      throw UsageError("--" + opt + ": bad port '" + num + "' (1..65535)");
+    return static_cast<uint16_t>(p);
+  };
   if (r.count("monitor")) {
-    if (r["monitor"].as<std::string>() != "stdio")
-      throw UsageError("--monitor: '" + r["monitor"].as<std::string>() + "' is not supported (use stdio)");
+    std::string v = r["monitor"].as<std::string>();
+    if (v != "stdio") {
+      cl.monitor_tcp = true;
+      cl.monitor_port = tcp_port("monitor", v, 4444);
+    }
     cl.monitor = true;
   }
+  if (r.count("gdb")) {
+    cl.gdb = true;
+    cl.gdb_port = tcp_port("gdb", r["gdb"].as<std::string>(), 1234);
+  }
+  if (cl.monitor && cl.gdb) throw UsageError("--monitor and --gdb cannot be used together (gdb's 'monitor' command reaches the monitor)");
   if (r.count("serial")) {
     std::string s = r["serial"].as<std::string>();
     if (s == "stdio") {

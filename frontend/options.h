@@ -26,7 +26,11 @@ struct CommandLine {
   bool debug = false;
   std::string screenshot;   // --screenshot: PNG of the screen when pc64 stops
   std::string screen_text;  // --screen-text: the text screen as UTF-8 when pc64 stops
-  bool monitor = false;     // --monitor stdio: start paused at the monitor prompt
+  bool monitor = false;     // --monitor stdio|tcp:PORT: start paused at the monitor prompt
+  bool monitor_tcp = false;   // --monitor tcp:PORT (else stdio)
+  uint16_t monitor_port = 0;  //   (0: any free port, printed)
+  bool gdb = false;           // --gdb tcp:PORT: wait for gdb before running
+  uint16_t gdb_port = 0;      //   (0: any free port, printed)
   std::string help_text;
 };
 

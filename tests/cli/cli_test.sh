@@ -53,6 +53,38 @@ if echo "$out" | grep -q "rip=000000000000fff0" && echo "$out" | grep -q "execut
 else
   echo "FAIL monitor on stdio:"; echo "$out" | head -20; fails=$((fails+1))
 fi
+check "bad gdb spec" 2 "--gdb: 'udp:1' is not supported" -- --gdb udp:1
+check "bad gdb port" 2 "--gdb: bad port '99999'" -- --gdb tcp:99999
+check "bad monitor port" 2 "--monitor: bad port 'x'" -- --monitor tcp:x
+check "monitor and gdb" 2 "cannot be used together" -- --monitor stdio --gdb tcp:1234
+# The monitor drives the multiboot test guest: breakpoint, continue, registers, memory.
+if nasm -f bin -o "$tmp/guest.bin" "$(dirname "$0")/gdb/guest.asm"; then
+  out=$(printf 'b 0x100080\nc\nr\nx/1dd 0x100100\ninfo break\ndelete 1\nc\nquit\n' |
+        "$pc64" --kernel "$tmp/guest.bin" --monitor stdio --headless 2>&1)
+  if echo "$out" | grep -q "breakpoint 1 at 0x100080" && echo "$out" | grep -q "rcx=0000000000000064" &&
+     echo "$out" | grep -q "0000000000100100: 100" && echo "$out" | grep -q "hits 1" &&
+     echo "$out" | grep -q "GDB-GUEST-DONE" && echo "$out" | grep -q "the guest powered off"; then
+    echo "ok   monitor breakpoint on a guest"; passes=$((passes+1))
+  else
+    echo "FAIL monitor breakpoint on a guest:"; echo "$out" | head -40; fails=$((fails+1))
+  fi
+  # The monitor over TCP (127.0.0.1): same commands through a socket.
+  "$pc64" --kernel "$tmp/guest.bin" --monitor tcp:0 --headless >"$tmp/mon.out" 2>"$tmp/mon.err" &
+  mpid=$!
+  sleep 0.5
+  port=$(sed -n 's/.*monitor waiting on 127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/mon.err")
+  if [ -n "$port" ] && exec 3<>"/dev/tcp/127.0.0.1/$port"; then
+    printf 'b 0x100080\nc\nquit\n' >&3
+    tcp_out=$(timeout 10 cat <&3)
+    exec 3<&-
+  fi
+  wait "$mpid"
+  if echo "${tcp_out:-}" | grep -q "breakpoint 1 at 0x100080" && echo "${tcp_out:-}" | grep -q "bye"; then
+    echo "ok   monitor over tcp"; passes=$((passes+1))
+  else
+    echo "FAIL monitor over tcp:"; cat "$tmp/mon.err"; echo "${tcp_out:-}" | head; fails=$((fails+1))
+  fi
+fi
 ls core* >/dev/null 2>&1 && { echo "FAIL a core file was left"; fails=$((fails+1)); }
 echo "cli: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]

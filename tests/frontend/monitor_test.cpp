@@ -1,6 +1,9 @@
 // The built-in monitor driving small guest programs on a bare machine.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -106,7 +109,9 @@ TEST_CASE("monitor: examine memory") {
   CHECK(has(r.mon.execute("x/2xw 0x1000"), ": adde efbe"));
   CHECK(has(r.mon.execute("x/1xd 0x1000"), ": efbeadde"));
   CHECK(has(r.mon.execute("x/1q 0x1000"), ": 7f004241efbeadde"));
-  CHECK(has(r.mon.execute("x/2db 0x1000"), ": 222 173"));
+  CHECK(has(r.mon.execute("x/2db 0x1000"), ": -34 -83"));  // signed, as in gdb
+  CHECK(has(r.mon.execute("x/2ub 0x1000"), ": 222 173"));
+  CHECK(has(r.mon.execute("x/2ob 0x1000"), ": 0336 0255"));
   CHECK(has(r.mon.execute("x/4c 0x1004"), ": AB.."));
   CHECK(has(r.mon.execute("x/2xb rip"), "0000000000200100: 48 89"));
 
@@ -145,7 +150,7 @@ TEST_CASE("monitor: disassemble and step") {
   CHECK(has(r.mon.execute("count"), "instructions retired: 2"));
   r.mon.execute("c 1");
   CHECK(r.m.cpu().state().rip == LongModeRig::kCode + 7);
-  CHECK(has(r.mon.execute("c"), "error: usage"));
+  CHECK(has(r.mon.execute("c"), "halted"));  // no limit: runs until the guest stops
   CHECK(has(r.mon.execute("u 0xdeadbeef000"), "error:"));
 }
 
@@ -225,4 +230,23 @@ TEST_CASE("monitor: info on a full PC") {
   CHECK(has(pci, "00:00.0 8086:1237"));  // i440FX host bridge
   CHECK(has(pci, "00:01.0 8086:7000"));  // PIIX3 ISA bridge
   CHECK(has(mon.execute("info frob"), "error: unknown device"));
+  CHECK(has(mon.execute("info ide"), "primary channel: selected=0"));
+  CHECK(has(mon.execute("info vga"), "crtc:"));
+  CHECK(has(mon.execute("info serial"), "COM at 3f8"));
+  CHECK(has(mon.execute("info post"), "last POST code: 00"));
+  CHECK(has(mon.execute("info cmos"), "70:"));
+  // The screen renders without firmware too (blank text mode).
+  char tmpl[] = "/tmp/pc64-screen-XXXXXX";
+  int fd = mkstemp(tmpl);
+  REQUIRE(fd >= 0);
+  close(fd);
+  CHECK(has(mon.execute(std::string("screendump ") + tmpl), "screen written"));
+  std::FILE* f = std::fopen(tmpl, "rb");
+  REQUIRE(f);
+  unsigned char sig[8] = {};
+  CHECK(std::fread(sig, 1, 8, f) == 8);
+  std::fclose(f);
+  unlink(tmpl);
+  CHECK((sig[1] == 'P' && sig[2] == 'N' && sig[3] == 'G'));
+  CHECK(has(mon.execute("screendump /nonexistent-dir/x.png"), "error:"));
 }
