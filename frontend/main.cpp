@@ -3,8 +3,10 @@
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <memory>
 #include <string>
 
+#include "frontend/key_script.h"
 #include "frontend/machine.h"
 #include "frontend/monitor.h"
 #include "frontend/options.h"
@@ -49,6 +51,10 @@ int main(int argc, char** argv) {
     g_machine_for_signal = &machine;
     std::signal(SIGINT, on_interrupt);
     std::signal(SIGTERM, on_interrupt);
+    std::unique_ptr<pc64::KeyPlayer> key_player;
+    if (!cl.keys.empty() && machine.board())
+      key_player = std::make_unique<pc64::KeyPlayer>(
+          machine.clock(), cl.keys, [&machine](uint16_t code, bool down) { machine.board()->kbc->key(code, down); });
     if (cl.monitor) {
       // The guest runs only when a command says so (s, c N).
       pc64::Monitor mon(machine);

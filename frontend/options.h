@@ -4,7 +4,9 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
+#include "frontend/key_script.h"
 #include "frontend/machine_config.h"
 
 namespace pc64 {
@@ -27,6 +29,7 @@ struct CommandLine {
   std::string screenshot;   // --screenshot: PNG of the screen when pc64 stops
   std::string screen_text;  // --screen-text: the text screen as UTF-8 when pc64 stops
   bool monitor = false;     // --monitor stdio: start paused at the monitor prompt
+  std::vector<KeyEvent> keys;  // --keys SECONDS:TEXT (all scripts, merged)
   std::string help_text;
 };
 
