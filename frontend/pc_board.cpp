@@ -3,6 +3,7 @@
 #include "io/ata_disk.h"
 #include "io/atapi_cdrom.h"
 #include "io/disk_image_open.h"
+#include "io/tcp_char_backend.h"
 
 namespace pc64 {
 
@@ -46,12 +47,18 @@ PcBoard::PcBoard(const MachineConfig& config, PhysicalMemory& mem, PortBus& port
   port92 = make<Port92>(own, ports, [&mem](bool on) { mem.set_a20(on); }, hooks.reset);
 
   switch (config.serial) {
-    case SerialMode::Stdio: serial_out = std::make_unique<StdioCharBackend>(); break;
+    case SerialMode::Stdio:
+      serial_out = std::make_unique<StdioCharBackend>(stdout, config.serial_stdin ? 0 : -1);
+      break;
+    case SerialMode::Tcp:
+      serial_out = std::make_unique<TcpCharBackend>(config.serial_tcp_port, config.serial_tcp_wait);
+      break;
     case SerialMode::File: serial_out = std::make_unique<FileCharBackend>(config.serial_path); break;
     case SerialMode::None: serial_out = std::make_unique<NullCharBackend>(); break;
   }
   com1 = make<Uart16550>(own, ports, clock, 0x3F8, IrqLine(router, 4), serial_out.get());
   com2 = make<Uart16550>(own, ports, clock, 0x2F8, IrqLine(router, 3), nullptr);
+  if (serial_out->has_input()) serial_in = std::make_unique<SerialInputPump>(clock, *serial_out, *com1);
   if (!config.debugcon_path.empty()) debugcon_out = std::make_unique<FileCharBackend>(config.debugcon_path);
   debug_ports = make<DebugPorts>(own, ports, debugcon_out.get());
 

@@ -26,6 +26,7 @@
 #include "io/port92.h"
 #include "io/port_bus.h"
 #include "io/rtc_cmos.h"
+#include "io/serial_input_pump.h"
 #include "io/std_vga_pci.h"
 #include "io/uart16550.h"
 #include "mem/physical_memory.h"
@@ -66,6 +67,8 @@ struct PcBoard {
 
   // Host ends of COM1 and the debug console (flushed at exit).
   std::unique_ptr<CharBackend> serial_out, debugcon_out;
+  // Host input (stdin, TCP) into COM1; null when the backend has none.
+  std::unique_ptr<SerialInputPump> serial_in;
 
   // PCI slots as QEMU's "pc" places them (SeaBIOS and the DSDT's _PRT agree).
   static constexpr uint8_t kSlotHostBridge = 0, kSlotPiix = 1, kSlotVga = 2;

@@ -1,5 +1,8 @@
 #include "io/char_backend.h"
 
+#include <poll.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -11,6 +14,16 @@ namespace pc64 {
 void StdioCharBackend::write(const uint8_t* data, size_t n) {
   std::fwrite(data, 1, n, out_);
   std::fflush(out_);  // interactive output: a prompt without newline must show
+}
+
+size_t StdioCharBackend::read(uint8_t* buf, size_t max) {
+  if (in_fd_ < 0 || max == 0) return 0;
+  pollfd p{in_fd_, POLLIN, 0};
+  if (::poll(&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLHUP))) return 0;
+  ssize_t n = ::read(in_fd_, buf, max);
+  if (n > 0) return static_cast<size_t>(n);
+  if (n == 0 || (errno != EINTR && errno != EAGAIN)) in_fd_ = -1;  // EOF or a dead descriptor: stop asking
+  return 0;
 }
 
 FileCharBackend::FileCharBackend(const std::string& path, bool append) : path_(path) {
