@@ -1,5 +1,7 @@
 #include "frontend/pc_board.h"
 
+#include <stdexcept>
+
 #include "io/ata_disk.h"
 #include "io/atapi_cdrom.h"
 #include "io/disk_image_open.h"
@@ -76,15 +78,30 @@ PcBoard::PcBoard(const MachineConfig& config, PhysicalMemory& mem, PortBus& port
   disk(config.hdb, 0, 1);
   if (!config.cdrom.empty()) {
     DiskSpec d = parse_disk_spec(config.cdrom, DiskWriteMode::ReadOnly);
-    ide->channel(1).attach(0, std::make_unique<AtapiCdrom>(open_disk_image(d.path, d.options)));
+    auto drive = std::make_unique<AtapiCdrom>(open_disk_image(d.path, d.options));
+    cdrom = drive.get();
+    ide->channel(1).attach(0, std::move(drive));
   } else {
-    ide->channel(1).attach(0, std::make_unique<AtapiCdrom>());  // an empty drive, as QEMU's default
+    auto drive = std::make_unique<AtapiCdrom>();  // an empty drive, as QEMU's default
+    cdrom = drive.get();
+    ide->channel(1).attach(0, std::move(drive));
   }
 
   // 00:02.0 std-vga with the Bochs VBE extension; SeaBIOS loads its ROM.
   vga = make<StdVgaPci>(own, *pci, clock, std::move(vga_rom), Vga::kDefaultVramBytes, kSlotVga);
 
   fw_cfg = make<FwCfg>(own, ports, mem);
+}
+
+void PcBoard::change_cdrom(const std::string& spec) {
+  DiskSpec d = parse_disk_spec(spec, DiskWriteMode::ReadOnly);
+  cdrom->insert_medium(open_disk_image(d.path, d.options));  // opened first: a bad file keeps the old disc
+}
+
+void PcBoard::eject_cdrom(bool force) {
+  if (cdrom->locked() && !force)
+    throw std::runtime_error("the guest has locked the CD-ROM tray (PREVENT MEDIUM REMOVAL); force to eject anyway");
+  cdrom->remove_medium();
 }
 
 void PcBoard::configure_for_direct_boot() {
