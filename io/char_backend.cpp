@@ -29,6 +29,9 @@ size_t StdioCharBackend::read(uint8_t* buf, size_t max) {
 FileCharBackend::FileCharBackend(const std::string& path, bool append) : path_(path) {
   file_ = std::fopen(path.c_str(), append ? "ab" : "wb");
   if (!file_) throw std::runtime_error("cannot open '" + path + "' for writing: " + std::strerror(errno));
+  // Line-buffered: a script watching the log (tail -f, a test waiting for a
+  // marker) sees each line as the guest completes it.
+  std::setvbuf(file_, nullptr, _IOLBF, 1 << 16);
 }
 
 FileCharBackend::~FileCharBackend() {

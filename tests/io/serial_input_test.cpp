@@ -131,3 +131,20 @@ TEST_CASE("serial tcp: a port that is taken is a clear error") {
     CHECK(std::string(e.what()).find("tcp:" + std::to_string(first.port())) != std::string::npos);
   }
 }
+
+TEST_CASE("serial stdin: StdioCharBackend reads what arrives on its descriptor, and stops at EOF") {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  StdioCharBackend b(stdout, fds[0]);
+  CHECK(b.has_input());
+  uint8_t buf[16];
+  CHECK(b.read(buf, sizeof buf) == 0);  // nothing yet: does not block
+  REQUIRE(::write(fds[1], "ls\n", 3) == 3);
+  REQUIRE(b.read(buf, sizeof buf) == 3);
+  CHECK(std::string(reinterpret_cast<char*>(buf), 3) == "ls\n");
+  ::close(fds[1]);
+  CHECK(b.read(buf, sizeof buf) == 0);
+  CHECK_FALSE(b.has_input());  // EOF: the pump stops polling
+  ::close(fds[0]);
+  CHECK_FALSE(StdioCharBackend().has_input());  // output-only by default
+}
