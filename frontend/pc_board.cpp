@@ -46,6 +46,7 @@ PcBoard::PcBoard(const MachineConfig& config, PhysicalMemory& mem, PortBus& port
   rtc->set_boot_order(config.boot_order);
   kbc = make<I8042>(own, ports, IrqLine(router, 1), IrqLine(router, 12), [&mem](bool on) { mem.set_a20(on); },
                     hooks.reset);
+  kbc->attach_clock(clock);
   port92 = make<Port92>(own, ports, [&mem](bool on) { mem.set_a20(on); }, hooks.reset);
 
   switch (config.serial) {
