@@ -88,6 +88,17 @@ KeyPlayer::KeyPlayer(VirtualClock& clock, std::vector<KeyEvent> events, std::fun
   arm();
 }
 
+void KeyPlayer::push(uint16_t set2, bool down, uint64_t gap_ns) {
+  uint64_t at = clock_.now();
+  if (!events_.empty()) at = std::max(at, events_.back().at_ns + gap_ns);
+  if (next_ == events_.size()) {  // all played: drop them (the gap is already in `at`)
+    events_.clear();
+    next_ = 0;
+  }
+  events_.push_back({at, set2, down});
+  if (!timer_.pending()) arm();
+}
+
 void KeyPlayer::arm() {
   if (next_ < events_.size()) clock_.schedule(timer_, events_[next_].at_ns);
 }

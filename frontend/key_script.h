@@ -25,6 +25,8 @@ struct KeyEvent {
 // Virtual time between two key events of one script: slower than any
 // typist, and well above what Linux's atkbd and the i8042 need.
 constexpr uint64_t kKeyEventSpacingNs = 5'000'000;
+// The same for live keys from the window: 1 ms of guest time.
+constexpr uint64_t kLiveKeySpacingNs = 1'000'000;
 
 // Parses one script into events (press/release pairs, spaced
 // kKeyEventSpacingNs apart from SECONDS on). Throws std::invalid_argument
@@ -38,6 +40,11 @@ class KeyPlayer {
   KeyPlayer(const KeyPlayer&) = delete;
   KeyPlayer& operator=(const KeyPlayer&) = delete;
   size_t remaining() const { return events_.size() - next_; }
+  // Live input (the window): queues a key event at least `gap_ns` after the
+  // previous one, so a burst of host events between two slices of guest time
+  // reaches the PS/2 keyboard at a pace the guest drains, instead of all at
+  // once into the keyboard's 16-byte buffer (which would drop keys).
+  void push(uint16_t set2, bool down, uint64_t gap_ns);
 
  private:
   static void fire(void* self);

@@ -56,3 +56,28 @@ TEST_CASE("--keys: the player delivers each event at its virtual time") {
   CHECK(seen[1].first == 1'000'000 + 2 * kKeyEventSpacingNs);
   CHECK(p.remaining() == 0);
 }
+
+TEST_CASE("live keys: a burst from the window is spread out on the virtual clock, in order") {
+  VirtualClock clock;
+  std::vector<std::pair<uint64_t, uint16_t>> seen;
+  KeyPlayer p(clock, {}, [&](uint16_t code, bool) { seen.push_back({clock.now(), code}); });
+  clock.advance_to(1000);
+  for (uint16_t c = 1; c <= 20; ++c) p.push(c, true, kLiveKeySpacingNs);  // 20 events at once
+  clock.advance_to(1000 + 5 * kLiveKeySpacingNs);
+  REQUIRE(seen.size() == 6);
+  for (size_t i = 0; i < seen.size(); ++i) {
+    CHECK(seen[i].second == i + 1);
+    CHECK(seen[i].first == 1000 + i * kLiveKeySpacingNs);
+  }
+  clock.advance_to(1'000'000'000);
+  CHECK(seen.size() == 20);
+  // Later input: at once if the last event is long past, else after the gap.
+  p.push(99, true, kLiveKeySpacingNs);
+  clock.advance_to(clock.now());
+  CHECK(seen.back() == std::make_pair(uint64_t(1'000'000'000), uint16_t(99)));
+  p.push(100, true, kLiveKeySpacingNs);
+  clock.advance_to(1'000'000'000 + kLiveKeySpacingNs - 1);
+  CHECK(seen.back().second == 99);
+  clock.advance_to(1'000'000'000 + kLiveKeySpacingNs);
+  CHECK(seen.back().second == 100);
+}

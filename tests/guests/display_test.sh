@@ -23,7 +23,7 @@ start=$SECONDS
 timeout "${PC64_GUEST_TIMEOUT:-900}" "$pc64" --headless --serial "file:$log" --max-instructions "$budget" \
   --kernel "$guests/linux-direct/vmlinuz" --initrd "$guests/linux-display/initrd.cpio.gz" \
   --append "console=ttyS0,115200 panic=-1 rdinit=/init pc64.shell=1" \
-  --keys '3:echo PC64-KEYS-$((6*7))@Shift >/dev/ttyS0\n' --keys '4:poweroff -f\n' \
+  --keys '10:echo PC64-KEYS-$((6*7))@Shift >/dev/ttyS0\n' --keys '11:poweroff -f\n' \
   --screenshot "$tmp/screen.png" >/dev/null 2>"$tmp/err"
 rc=$?
 fails=0

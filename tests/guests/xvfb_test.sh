@@ -54,7 +54,7 @@ xdotool windowfocus --sync "$wid" 2>/dev/null || xdotool windowfocus "$wid"
 sleep 0.5
 xdotool type --delay 40 'echo PC64-XKEYS-$((6*7)) >/dev/ttyS0'
 xdotool key Return
-if wait_for PC64-XKEYS-42 120; then echo "ok   keys typed into the SDL window reached the guest"
+if wait_for PC64-XKEYS-42 300; then echo "ok   keys typed into the SDL window reached the guest"
 else fail "the typed command never ran (serial log lacks PC64-XKEYS-42)"; fi
 sleep 2  # a few 60 Hz frames of host time: the echo is on screen
 eval "$(xdotool getwindowgeometry --shell "$wid")"  # X Y WIDTH HEIGHT
