@@ -29,6 +29,8 @@ ExitReason run_windowed(Machine& m) {
   PcBoard* board = m.board();
   if (!board || !board->vga) throw std::runtime_error("the machine has no display");
   BoardInput input(*board, m.clock());
+  // The host's auto-repeat drives repeats here (Ps2Keyboard::detach_clock).
+  board->kbc->keyboard().detach_clock();
   SdlWindow window(input, "pc64");
   VgaRenderer renderer(board->vga->vga(), &board->vga->vbe());
   // Slices short enough that the window stays responsive at any guest speed.

@@ -8,8 +8,8 @@
 // the keyboard itself repeats the make code of the last key pressed while it
 // is held, after the delay and at the rate the guest set with F3 (IBM PS/2
 // Technical Reference). Key-downs of the held key from the host (its own
-// auto-repeat) are then ignored, so guest-set rates rule. Without a clock,
-// nothing repeats except what the host sends.
+// auto-repeat) are then ignored, so guest-set rates rule. Without a clock
+// (detach_clock: the SDL window), nothing repeats except what the host sends.
 #pragma once
 #include <cstdint>
 
@@ -29,6 +29,14 @@ class Ps2Keyboard final : public Ps2Device {
 
   // Enables typematic repeat on `clock` (the machine's virtual clock).
   void attach_clock(VirtualClock& clock) { clock_ = &clock; }
+  // Back to host-driven repeat only (an interactive window: while the guest
+  // idles, HLT skips make virtual time race ahead of the host's, so a short
+  // host key press would look long and repeat; the host's auto-repeat is
+  // forwarded instead).
+  void detach_clock() {
+    stop_repeat();
+    clock_ = nullptr;
+  }
   // F3 parameter -> delay before the first repeat: 250 ms * (1 + bits 6-5).
   static uint64_t typematic_delay_ns(uint8_t t) { return (((t >> 5) & 3) + 1) * 250'000'000ULL; }
   // F3 parameter -> repeat period: (8 + A) * 2^B * 4.17 ms, A = bits 2-0,

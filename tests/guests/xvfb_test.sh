@@ -17,7 +17,7 @@ if [ "${1:-}" != --inside ]; then
   for t in xvfb-run xdotool xwd python3; do
     command -v "$t" >/dev/null || { echo "FAIL missing '$t' (bash scripts/setup.sh --tests)"; exit 1; }
   done
-  exec xvfb-run -a -s "-screen 0 1280x1024x24" bash "${BASH_SOURCE[0]}" --inside "$@"
+  exec xvfb-run -a -s "-screen 0 1920x1200x24" bash "${BASH_SOURCE[0]}" --inside "$@"
 fi
 shift
 pc64=$1 guests=$2 budget=$3

@@ -156,3 +156,16 @@ TEST_CASE("PS/2 keyboard typematic: the held key repeats after the delay at the 
   CHECK(r.drain().empty());
   CHECK(r.kbc.keyboard().repeating_key() == 0);
 }
+
+TEST_CASE("PS/2 keyboard typematic: detached from the clock, only host key-downs repeat") {
+  VirtualClock clock;
+  RawKbd r;
+  r.kbc.attach_clock(clock);
+  r.kbc.key(0x1C, true);
+  r.kbc.keyboard().detach_clock();  // a pending repeat is dropped
+  r.drain();
+  clock.advance_to(2'000'000'000ULL);
+  CHECK(r.drain().empty());
+  r.kbc.key(0x1C, true);  // the host's auto-repeat is forwarded again
+  CHECK(r.drain() == Bytes{0x1C});
+}
