@@ -6,7 +6,7 @@
 
 namespace pc64 {
 
-enum class SerialMode { Stdio, File, None };
+enum class SerialMode { Stdio, File, Tcp, None };
 enum class TripleFaultAction { Reset, Stop };
 
 struct MachineConfig {
@@ -25,6 +25,11 @@ struct MachineConfig {
   bool headless = false;
   SerialMode serial = SerialMode::Stdio;
   std::string serial_path;
+  // SerialMode::Stdio: also feed stdin to COM1 (the CLI sets it for --headless).
+  bool serial_stdin = false;
+  // SerialMode::Tcp: 127.0.0.1:serial_tcp_port; wait for the first client before running.
+  uint16_t serial_tcp_port = 0;
+  bool serial_tcp_wait = true;
   std::string debugcon_path;
   // 0 = no limit. The run stops with ExitReason::InstructionLimit when reached.
   uint64_t max_instructions = 0;

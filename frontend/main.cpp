@@ -3,11 +3,13 @@
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <memory>
 #include <string>
 
 #include <unistd.h>
 
 #include "frontend/gdb_stub.h"
+#include "frontend/key_script.h"
 #include "frontend/machine.h"
 #include "frontend/monitor.h"
 #include "frontend/options.h"
@@ -59,6 +61,10 @@ int main(int argc, char** argv) {
     g_machine_for_signal = &machine;
     std::signal(SIGINT, on_interrupt);
     std::signal(SIGTERM, on_interrupt);
+    std::unique_ptr<pc64::KeyPlayer> key_player;
+    if (!cl.keys.empty() && machine.board())
+      key_player = std::make_unique<pc64::KeyPlayer>(
+          machine.clock(), cl.keys, [&machine](uint16_t code, bool down) { machine.board()->kbc->key(code, down); });
     if (cl.monitor) {
       // The guest runs only when a command says so (s, c, next, until).
       int fd = cl.monitor_tcp ? pc64::accept_one_tcp(cl.monitor_port, "monitor") : -1;

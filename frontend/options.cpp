@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+// --keys texts may contain commas: repeated options, never comma lists.
+#define CXXOPTS_VECTOR_DELIMITER '\0'
 #include <cxxopts.hpp>
 
 #include "bios/firmware.h"
@@ -73,7 +75,9 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     ("initrd", "initial ramdisk for --kernel", cxxopts::value<std::string>())
     ("append", "kernel command line for --kernel", cxxopts::value<std::string>())
     ("headless", "no window: run with the serial port on stdout")
-    ("serial", "first serial port: stdio, file:PATH or none (default stdio)", cxxopts::value<std::string>())
+    ("serial", "first serial port: stdio (with --headless, stdin is its input, a line at a time), file:PATH, "
+               "tcp:PORT (listen on 127.0.0.1:PORT and wait for a client before starting; tcp:PORT,nowait "
+               "starts at once) or none (default stdio)", cxxopts::value<std::string>())
     ("debugcon", "write the firmware debug console (port 0x402) to FILE", cxxopts::value<std::string>())
     ("bios", "system BIOS image (default /usr/share/seabios/bios-256k.bin)", cxxopts::value<std::string>())
     ("max-instructions", "stop after N guest instructions (exit code 3)", cxxopts::value<std::string>())
@@ -82,6 +86,9 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     ("triple-fault", "on guest triple fault: stop (exit code 4) or reset (default stop)", cxxopts::value<std::string>())
     ("screenshot", "when pc64 stops, write the screen to FILE.png", cxxopts::value<std::string>())
     ("screen-text", "when pc64 stops, write the text screen to FILE as UTF-8", cxxopts::value<std::string>())
+    ("keys", "SECONDS:TEXT: type TEXT on the PS/2 keyboard at SECONDS of virtual time (repeatable; "
+             "\\n Enter, \\t Tab, \\e Esc, \\b Backspace, \\\\ and \\< the characters, <f12> <up> ... named keys)",
+     cxxopts::value<std::vector<std::string>>())
     ("monitor", "stdio or tcp:PORT (127.0.0.1): start paused in the built-in monitor (type help)", cxxopts::value<std::string>())
     ("gdb", "tcp:PORT (127.0.0.1; default port 1234 with 'tcp'): wait for gdb to attach before running", cxxopts::value<std::string>())
     ("debug", "log debug messages (unimplemented instructions, unclaimed ports) to stderr")
@@ -168,6 +175,16 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
       throw UsageError("--" + opt + ": bad port '" + num + "' (1..65535)");
     return static_cast<uint16_t>(p);
   };
+  if (r.count("keys")) {
+    for (const std::string& script : r["keys"].as<std::vector<std::string>>()) {
+      try {
+        std::vector<KeyEvent> ev = parse_key_script(script);
+        cl.keys.insert(cl.keys.end(), ev.begin(), ev.end());
+      } catch (const std::invalid_argument& e) {
+        throw UsageError(std::string("--keys: ") + e.what());
+      }
+    }
+  }
   if (r.count("monitor")) {
     std::string v = r["monitor"].as<std::string>();
     if (v != "stdio") {
@@ -190,10 +207,28 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     } else if (s.rfind("file:", 0) == 0 && s.size() > 5) {
       c.serial = SerialMode::File;
       c.serial_path = s.substr(5);
+    } else if (s.rfind("tcp:", 0) == 0) {
+      std::string port = s.substr(4);
+      c.serial_tcp_wait = true;
+      if (size_t comma = port.find(','); comma != std::string::npos) {
+        if (port.substr(comma + 1) != "nowait")
+          throw UsageError("--serial: '" + s + "': the only tcp option is ',nowait'");
+        c.serial_tcp_wait = false;
+        port.resize(comma);
+      }
+      char* end = nullptr;
+      unsigned long v = std::strtoul(port.c_str(), &end, 10);
+      if (port.empty() || *end || v == 0 || v > 65535)
+        throw UsageError("--serial: '" + port + "' is not a TCP port (1-65535)");
+      c.serial = SerialMode::Tcp;
+      c.serial_tcp_port = static_cast<uint16_t>(v);
     } else {
-      throw UsageError("--serial: '" + s + "' is not stdio, none or file:PATH");
+      throw UsageError("--serial: '" + s + "' is not stdio, none, file:PATH or tcp:PORT");
     }
   }
+  // Headless with the serial port on the terminal: what the user types goes
+  // to the guest (not with the monitor, which reads stdin itself).
+  c.serial_stdin = c.headless && c.serial == SerialMode::Stdio && !cl.monitor;
   if (r.count("debugcon")) {
     c.debugcon_path = r["debugcon"].as<std::string>();
     if (c.debugcon_path.empty()) throw UsageError("--debugcon: empty file name");

@@ -4,7 +4,9 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
+#include "frontend/key_script.h"
 #include "frontend/machine_config.h"
 
 namespace pc64 {
@@ -31,6 +33,7 @@ struct CommandLine {
   uint16_t monitor_port = 0;  //   (0: any free port, printed)
   bool gdb = false;           // --gdb tcp:PORT: wait for gdb before running
   uint16_t gdb_port = 0;      //   (0: any free port, printed)
+  std::vector<KeyEvent> keys;  // --keys SECONDS:TEXT (all scripts, merged)
   std::string help_text;
 };
 

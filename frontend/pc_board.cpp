@@ -1,8 +1,11 @@
 #include "frontend/pc_board.h"
 
+#include <stdexcept>
+
 #include "io/ata_disk.h"
 #include "io/atapi_cdrom.h"
 #include "io/disk_image_open.h"
+#include "io/tcp_char_backend.h"
 
 namespace pc64 {
 
@@ -43,17 +46,24 @@ PcBoard::PcBoard(const MachineConfig& config, PhysicalMemory& mem, PortBus& port
   rtc->set_boot_order(config.boot_order);
   kbc = make<I8042>(own, ports, IrqLine(router, 1), IrqLine(router, 12), [&mem](bool on) { mem.set_a20(on); },
                     hooks.reset);
+  kbc->attach_clock(clock);
   port92 = make<Port92>(own, ports, [&mem](bool on) { mem.set_a20(on); }, hooks.reset);
   coprocessor_error = make<CoprocessorError>(own, ports, IrqLine(router, CoprocessorError::kIrq));
   router->connect_ferr([c = coprocessor_error](bool asserted) { c->set_ferr(asserted); });
 
   switch (config.serial) {
-    case SerialMode::Stdio: serial_out = std::make_unique<StdioCharBackend>(); break;
+    case SerialMode::Stdio:
+      serial_out = std::make_unique<StdioCharBackend>(stdout, config.serial_stdin ? 0 : -1);
+      break;
+    case SerialMode::Tcp:
+      serial_out = std::make_unique<TcpCharBackend>(config.serial_tcp_port, config.serial_tcp_wait);
+      break;
     case SerialMode::File: serial_out = std::make_unique<FileCharBackend>(config.serial_path); break;
     case SerialMode::None: serial_out = std::make_unique<NullCharBackend>(); break;
   }
   com1 = make<Uart16550>(own, ports, clock, 0x3F8, IrqLine(router, 4), serial_out.get());
   com2 = make<Uart16550>(own, ports, clock, 0x2F8, IrqLine(router, 3), nullptr);
+  if (serial_out->has_input()) serial_in = std::make_unique<SerialInputPump>(clock, *serial_out, *com1);
   if (!config.debugcon_path.empty()) debugcon_out = std::make_unique<FileCharBackend>(config.debugcon_path);
   debug_ports = make<DebugPorts>(own, ports, debugcon_out.get());
 
@@ -71,15 +81,30 @@ PcBoard::PcBoard(const MachineConfig& config, PhysicalMemory& mem, PortBus& port
   disk(config.hdb, 0, 1);
   if (!config.cdrom.empty()) {
     DiskSpec d = parse_disk_spec(config.cdrom, DiskWriteMode::ReadOnly);
-    ide->channel(1).attach(0, std::make_unique<AtapiCdrom>(open_disk_image(d.path, d.options)));
+    auto drive = std::make_unique<AtapiCdrom>(open_disk_image(d.path, d.options));
+    cdrom = drive.get();
+    ide->channel(1).attach(0, std::move(drive));
   } else {
-    ide->channel(1).attach(0, std::make_unique<AtapiCdrom>());  // an empty drive, as QEMU's default
+    auto drive = std::make_unique<AtapiCdrom>();  // an empty drive, as QEMU's default
+    cdrom = drive.get();
+    ide->channel(1).attach(0, std::move(drive));
   }
 
   // 00:02.0 std-vga with the Bochs VBE extension; SeaBIOS loads its ROM.
   vga = make<StdVgaPci>(own, *pci, clock, std::move(vga_rom), Vga::kDefaultVramBytes, kSlotVga);
 
   fw_cfg = make<FwCfg>(own, ports, mem);
+}
+
+void PcBoard::change_cdrom(const std::string& spec) {
+  DiskSpec d = parse_disk_spec(spec, DiskWriteMode::ReadOnly);
+  cdrom->insert_medium(open_disk_image(d.path, d.options));  // opened first: a bad file keeps the old disc
+}
+
+void PcBoard::eject_cdrom(bool force) {
+  if (cdrom->locked() && !force)
+    throw std::runtime_error("the guest has locked the CD-ROM tray (PREVENT MEDIUM REMOVAL); force to eject anyway");
+  cdrom->remove_medium();
 }
 
 void PcBoard::configure_for_direct_boot() {

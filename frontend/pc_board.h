@@ -9,6 +9,7 @@
 
 #include "frontend/machine_config.h"
 #include "io/acpi_pm.h"
+#include "io/atapi_cdrom.h"
 #include "io/char_backend.h"
 #include "io/debug_ports.h"
 #include "io/clock.h"
@@ -27,6 +28,7 @@
 #include "io/coprocessor_error.h"
 #include "io/port_bus.h"
 #include "io/rtc_cmos.h"
+#include "io/serial_input_pump.h"
 #include "io/std_vga_pci.h"
 #include "io/uart16550.h"
 #include "mem/physical_memory.h"
@@ -65,9 +67,12 @@ struct PcBoard {
   DebugPorts* debug_ports = nullptr;
   PiixIde* ide = nullptr;
   StdVgaPci* vga = nullptr;
+  AtapiCdrom* cdrom = nullptr;  // secondary master, always present (maybe empty)
 
   // Host ends of COM1 and the debug console (flushed at exit).
   std::unique_ptr<CharBackend> serial_out, debugcon_out;
+  // Host input (stdin, TCP) into COM1; null when the backend has none.
+  std::unique_ptr<SerialInputPump> serial_in;
 
   // PCI slots as QEMU's "pc" places them (SeaBIOS and the DSDT's _PRT agree).
   static constexpr uint8_t kSlotHostBridge = 0, kSlotPiix = 1, kSlotVga = 2;
@@ -76,6 +81,18 @@ struct PcBoard {
   // Programs what SeaBIOS would for a kernel booted without it: the PIIX4
   // PM I/O window at 0x600 and the legacy BIOS area as RAM.
   void configure_for_direct_boot();
+
+  // Runtime media change (the monitor's `change cdrom FILE` / `eject cdrom`).
+  // change_cdrom: opens `spec` (PATH[,format=...], read-only) and puts it in
+  // the drive, closing the tray; the guest's next command gets UNIT
+  // ATTENTION (MEDIUM MAY HAVE CHANGED) and GET EVENT STATUS NOTIFICATION
+  // reports NewMedia. Throws (DiskImageError / std::runtime_error, with the
+  // reason) if the image cannot be opened; the old medium then stays.
+  void change_cdrom(const std::string& spec);
+  // eject_cdrom: removes the medium (GESN: MediaRemoval; commands then get
+  // NOT READY, MEDIUM NOT PRESENT). A tray the guest locked with PREVENT
+  // MEDIUM REMOVAL is refused with std::runtime_error unless `force`.
+  void eject_cdrom(bool force = false);
 
  private:
   std::unique_ptr<LegacyPicAdapter<Pic8259>> pic_adapter_;

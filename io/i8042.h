@@ -50,6 +50,8 @@ class I8042 final : public Device, public PortHandler {
   void mouse_event(int dx, int dy, int dz, unsigned buttons) { mouse_.event(dx, dy, dz, buttons); }
 
   Ps2Keyboard& keyboard() { return keyboard_; }
+  // Typematic repeat of the keyboard on the machine's clock.
+  void attach_clock(VirtualClock& clock) { keyboard_.attach_clock(clock); }
   Ps2Mouse& mouse() { return mouse_; }
   uint8_t command_byte() const { return ram_[0]; }
   uint8_t output_port() const { return outport_; }

@@ -174,6 +174,8 @@ void PciFunction::map_window(int index, uint64_t base) {
     if (bars_[index].kind == BarKind::Io)
       bus_->ports().map(static_cast<uint16_t>(base), static_cast<uint32_t>(bars_[index].size), windows_[index].get(),
                         name);
+    else if (HostBacking b = bar_host_backing(index); b.host && b.size <= bars_[index].size)
+      bus_->memory().map_tracked_ram(base, b.size, b.host, b.dirty, windows_[index].get(), name);
     else
       bus_->memory().map_mmio(base, bars_[index].size, windows_[index].get(), name);
     bars_[index].mapped = base;

@@ -140,6 +140,16 @@ class PciFunction {
     return size >= 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
   }
   virtual void bar_write(int /*index*/, uint64_t /*offset*/, unsigned /*size*/, uint64_t /*value*/) {}
+  // A memory BAR whose first `size` bytes are the device's own host buffer
+  // (a framebuffer): the bus maps it with PhysicalMemory::map_tracked_ram, so
+  // CPU accesses are plain host loads/stores and writes set bits in `dirty`;
+  // bar_read/bar_write then see only the rest of the BAR. Default: none.
+  struct HostBacking {
+    uint8_t* host = nullptr;
+    uint64_t size = 0;
+    std::vector<uint64_t>* dirty = nullptr;
+  };
+  virtual HostBacking bar_host_backing(int /*index*/) { return {}; }
   // Called after the decode address of a BAR changed (kPciBarUnmapped = off).
   virtual void bar_moved(int /*index*/, uint64_t /*old_base*/, uint64_t /*new_base*/) {}
   // Called after a guest write to [offset, offset + size) was applied through

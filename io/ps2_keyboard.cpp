@@ -51,6 +51,7 @@ uint8_t Ps2Keyboard::set2_to_set1(uint8_t v) {
 }
 
 void Ps2Keyboard::set_defaults() {
+  stop_repeat();  // reset, F5, F6
   typematic_ = kDefaultTypematic;
   scan_set_ = 2;
 }
@@ -91,6 +92,31 @@ void Ps2Keyboard::send_set2_sequence(const uint8_t* seq, size_t n) {
 
 void Ps2Keyboard::key(uint16_t code, bool down) {
   if (!scanning_) return;
+  if (clock_ && code != kPause) {
+    if (down) {
+      if (code == repeat_code_) return;  // the host's own auto-repeat: we repeat ourselves
+      repeat_code_ = code;               // the last key pressed is the one that repeats
+      clock_->schedule_in(repeat_timer_, typematic_delay_ns(typematic_));
+    } else if (code == repeat_code_) {
+      stop_repeat();
+    }
+  }
+  emit(code, down);
+}
+
+void Ps2Keyboard::stop_repeat() {
+  repeat_code_ = 0;
+  if (clock_) clock_->cancel(repeat_timer_);
+}
+
+void Ps2Keyboard::on_repeat(void* self) {
+  auto* k = static_cast<Ps2Keyboard*>(self);
+  if (!k->repeat_code_ || !k->scanning_) return;
+  k->emit(k->repeat_code_, true);
+  k->clock_->schedule_in(k->repeat_timer_, typematic_period_ns(k->typematic_));
+}
+
+void Ps2Keyboard::emit(uint16_t code, bool down) {
   if (scan_set_ == 3) {
     uint8_t c = set3_code(code);
     if (!c || (code == kPause && !down)) return;
@@ -212,14 +238,21 @@ void Ps2Keyboard::write(uint8_t v) {
 }
 
 void Ps2Keyboard::serialize(StateSerializer& s) {
-  s.tag(0x4B424432);  // "KBD2"
+  s.tag(0x4B424433);  // "KBD3"
   serialize_queue(s);
   s(scan_set_);
   s(scanning_);
   s(leds_);
   s(typematic_);
   s(pending_cmd_);
-  if (s.loading() && (scan_set_ < 1 || scan_set_ > 3)) scan_set_ = 2;
+  s(repeat_code_);
+  uint64_t next_repeat = clock_ && repeat_timer_.pending() ? repeat_timer_.deadline() : 0;
+  s(next_repeat);
+  if (s.loading()) {
+    if (scan_set_ < 1 || scan_set_ > 3) scan_set_ = 2;
+    if (clock_) clock_->cancel(repeat_timer_);
+    if (clock_ && repeat_code_ && next_repeat) clock_->schedule(repeat_timer_, next_repeat);
+  }
 }
 
 }  // namespace pc64

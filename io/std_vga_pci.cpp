@@ -34,6 +34,11 @@ void StdVgaPci::reset() {
   vbe_.reset();
 }
 
+PciFunction::HostBacking StdVgaPci::bar_host_backing(int index) {
+  if (index != kLfbBar) return {};
+  return {vga_.vram(), vga_.vram_size(), &vga_.dirty_bitmap()};
+}
+
 uint64_t StdVgaPci::bar_read(int index, uint64_t offset, unsigned size) {
   if (index == kLfbBar) return vbe_.lfb().mmio_read(offset, size);
   if (index != kMmioBar) return all_ones(size);

@@ -1,6 +1,8 @@
 // QEMU's "std-vga" as a PCI function (vendor 1234, device 1111, class 0300):
 // the VGA and its Bochs VBE extension, with
-//   BAR0  the linear framebuffer (all of VRAM, prefetchable),
+//   BAR0  the linear framebuffer (all of VRAM, prefetchable), mapped as tracked
+//         RAM: guest loads/stores are host memory accesses, writes set the
+//         VGA's dirty bits (PhysicalMemory::map_tracked_ram),
 //   BAR2  4 KiB of MMIO registers: 0x400-0x41F = VGA ports 0x3C0-0x3DF,
 //         0x500-0x515 = the DISPI registers (16 bits each), 0x600 = QEMU
 //         extended registers (size, framebuffer byte order) that bochs-drm reads,
@@ -41,6 +43,8 @@ class StdVgaPci final : public Device, public PciFunction {
  private:
   uint64_t bar_read(int index, uint64_t offset, unsigned size) override;
   void bar_write(int index, uint64_t offset, unsigned size, uint64_t value) override;
+  // BAR0 is VRAM itself: stores from the CPU go straight into it (tracked RAM).
+  HostBacking bar_host_backing(int index) override;
 
   Vga vga_;
   BochsVbe vbe_;

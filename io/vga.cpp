@@ -292,6 +292,7 @@ void Vga::mark_dirty(uint32_t offset, uint32_t len) {
 void Vga::take_dirty(std::vector<uint64_t>& out) {
   out = dirty_;
   std::fill(dirty_.begin(), dirty_.end(), 0);
+  memory_.revoke_tracked_writes();  // clean pages of a mapped LFB must see their next store
 }
 
 void Vga::set_plane_byte(unsigned plane, uint32_t addr, uint8_t v) {

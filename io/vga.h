@@ -118,11 +118,14 @@ class Vga final : public Device, public PortHandler, public MmioHandler {
   void set_plane_byte(unsigned plane, uint32_t addr, uint8_t v);
 
   // Dirty tracking: every write to VRAM (window, LFB, loaders) marks its 4 KiB
-  // page; the renderer takes and clears the set. A future host-pointer LFB
-  // must call mark_dirty() itself (e.g. from write-protect faults).
+  // page; the renderer takes and clears the set. The LFB is tracked RAM
+  // (PhysicalMemory::map_tracked_ram over this same bitmap): the memory map
+  // sets a page's bit on its first CPU store, and take_dirty() revokes the
+  // direct write pointers so that the next store is seen again.
   void mark_dirty(uint32_t offset, uint32_t len);
   // Copies the dirty bitmap (one bit per 4 KiB page) into `out` and clears it.
   void take_dirty(std::vector<uint64_t>& out);
+  std::vector<uint64_t>& dirty_bitmap() { return dirty_; }
 
   // ---- hooks for the Bochs VBE extension ----
   // While enabled, 0xA0000-0xAFFFF is a linear window onto VRAM at `bank_base`

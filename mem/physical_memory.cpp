@@ -70,8 +70,50 @@ void PhysicalMemory::map_mmio(uint64_t base, uint64_t size, MmioHandler* handler
 }
 
 void PhysicalMemory::unmap_mmio(MmioHandler* handler) {
-  std::erase_if(regions_, [&](const Region& r) { return r.kind == Kind::Mmio && r.mmio == handler; });
+  std::erase_if(regions_, [&](const Region& r) {
+    return (r.kind == Kind::Mmio || r.kind == Kind::Tracked) && r.mmio == handler;
+  });
   changed();
+}
+
+void PhysicalMemory::map_tracked_ram(uint64_t base, uint64_t size, uint8_t* host, std::vector<uint64_t>* dirty,
+                                     MmioHandler* owner, std::string name) {
+  if (dirty->size() * 64 < (size + kPageSize - 1) / kPageSize)
+    throw std::invalid_argument("tracked memory '" + name + "': dirty bitmap too small");
+  Region r;
+  r.base = base;
+  r.size = size;
+  r.kind = Kind::Tracked;
+  r.mmio = owner;
+  r.host = host;
+  r.dirty = dirty;
+  r.name = std::move(name);
+  insert_region(std::move(r));
+}
+
+void PhysicalMemory::revoke_tracked_writes() {
+  if (!tracked_writes_given_) return;
+  tracked_writes_given_ = false;
+  changed();
+}
+
+void PhysicalMemory::region_target(const Region& r, uint64_t paddr, Target& t) {
+  t.kind = r.kind;
+  if (r.kind == Kind::Rom) t.host = const_cast<uint8_t*>(r.rom.data()) + (paddr - r.base);
+  if (r.kind == Kind::Mmio) {
+    t.mmio = r.mmio;
+    t.offset = paddr - r.base;
+  }
+  if (r.kind == Kind::Tracked) {
+    t.host = r.host + (paddr - r.base);
+    t.offset = paddr - r.base;
+    t.dirty = r.dirty;
+  }
+}
+
+void PhysicalMemory::mark_tracked(const Target& t, unsigned size) {
+  for (uint64_t p = t.offset / kPageSize; p <= (t.offset + size - 1) / kPageSize; ++p)
+    (*t.dirty)[p / 64] |= 1ULL << (p % 64);
 }
 
 void PhysicalMemory::set_legacy_routing(uint64_t base, uint64_t size, bool read_ram, bool write_ram) {
@@ -121,26 +163,16 @@ PhysicalMemory::Target PhysicalMemory::resolve(uint64_t paddr, bool write) const
       }
     }
     if (const Region* r = find_region(paddr)) {
-      t.kind = r->kind;
+      region_target(*r, paddr, t);
       t.span = std::min(page_end, r->base + r->size) - paddr;
-      if (r->kind == Kind::Rom) t.host = const_cast<uint8_t*>(r->rom.data()) + (paddr - r->base);
-      if (r->kind == Kind::Mmio) {
-        t.mmio = r->mmio;
-        t.offset = paddr - r->base;
-      }
       return t;
     }
     t.span = std::min(page_end, next_region_base(paddr)) - paddr;
     return t;  // unassigned
   }
   if (const Region* r = find_region(paddr)) {
-    t.kind = r->kind;
+    region_target(*r, paddr, t);
     t.span = r->base + r->size - paddr;
-    if (r->kind == Kind::Rom) t.host = const_cast<uint8_t*>(r->rom.data()) + (paddr - r->base);
-    if (r->kind == Kind::Mmio) {
-      t.mmio = r->mmio;
-      t.offset = paddr - r->base;
-    }
     return t;
   }
   int64_t off = ram_offset(paddr);
@@ -161,9 +193,13 @@ PhysicalMemory::Target PhysicalMemory::resolve(uint64_t paddr, bool write) const
 PhysicalMemory::Page PhysicalMemory::page(uint64_t paddr) const {
   Page p;
   Target r = resolve(paddr, false);
-  if (r.span >= kPageSize && (r.kind == Kind::Ram || r.kind == Kind::Rom)) p.read = r.host;
+  if (r.span >= kPageSize && (r.kind == Kind::Ram || r.kind == Kind::Rom || r.kind == Kind::Tracked)) p.read = r.host;
   Target w = resolve(paddr, true);
   if (w.span >= kPageSize && w.kind == Kind::Ram && !is_code_page(paddr)) p.write = w.host;
+  if (w.span >= kPageSize && w.kind == Kind::Tracked && tracked_dirty(w)) {
+    p.write = w.host;
+    tracked_writes_given_ = true;
+  }
   return p;
 }
 
@@ -187,7 +223,8 @@ uint64_t PhysicalMemory::read_slow(uint64_t paddr, unsigned size) {
   if (t.span >= size) {
     switch (t.kind) {
       case Kind::Ram:
-      case Kind::Rom: {
+      case Kind::Rom:
+      case Kind::Tracked: {
         uint64_t v = 0;
         std::memcpy(&v, t.host, size);
         return v;
@@ -221,6 +258,10 @@ void PhysicalMemory::write_slow(uint64_t paddr, unsigned size, uint64_t value) {
           code_listener_->code_page_written((paddr + size - 1) & kPageMask);
         return;
       }
+      case Kind::Tracked:
+        std::memcpy(t.host, &value, size);
+        mark_tracked(t, size);
+        return;
       case Kind::Mmio:
         // Devices see only the bytes written (callers may pass wider values).
         t.mmio->mmio_write(t.offset, size, size == 8 ? value : value & ((1ULL << (size * 8)) - 1));
@@ -241,7 +282,7 @@ void PhysicalMemory::read_bytes(uint64_t paddr, void* dst, size_t n) {
   while (n) {
     Target t = resolve(paddr, false);
     size_t chunk = std::min<uint64_t>(n, t.span ? t.span : 1);
-    if (t.kind == Kind::Ram || t.kind == Kind::Rom) {
+    if (t.kind == Kind::Ram || t.kind == Kind::Rom || t.kind == Kind::Tracked) {
       std::memcpy(d, t.host, chunk);
     } else {
       for (size_t i = 0; i < chunk; ++i) d[i] = static_cast<uint8_t>(read_slow(paddr + i, 1));

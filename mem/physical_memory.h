@@ -59,8 +59,24 @@ class PhysicalMemory {
   // the legacy area (e.g. the BIOS alias at 0xE0000).
   void map_rom(uint64_t base, std::vector<uint8_t> bytes, std::string name);
   void map_mmio(uint64_t base, uint64_t size, MmioHandler* handler, std::string name);
-  // Removes every range of `handler` (PCI BAR moves: unmap then map again).
+  // Removes every range of `handler` (PCI BAR moves: unmap then map again),
+  // including tracked RAM mapped for it.
   void unmap_mmio(MmioHandler* handler);
+  // Device memory the CPU may access like RAM (a linear framebuffer): `size`
+  // bytes of the device's own `host` buffer at `base`. Reads always go
+  // straight to the buffer. Writes are tracked in `dirty`, one bit per 4 KiB
+  // page from `base` (bit p of word p / 64), which the device owns: a page
+  // whose bit is clear gets no direct write pointer, so its first store takes
+  // the slow path, which writes the buffer and sets the bit; from then on
+  // stores to that page are plain host stores through the TLB. Whoever clears
+  // bits (the renderer taking the dirty set) calls revoke_tracked_writes() so
+  // that the next store to a clean page is seen again. `owner` identifies the
+  // mapping for unmap_mmio().
+  void map_tracked_ram(uint64_t base, uint64_t size, uint8_t* host, std::vector<uint64_t>* dirty,
+                       MmioHandler* owner, std::string name);
+  // Takes back the direct write pointers handed out for tracked RAM (bumps
+  // generation(), so TLBs flush) if any were handed out since the last call.
+  void revoke_tracked_writes();
   // PAM control of 0xC0000-0xFFFFF in 4 KiB steps: reads and writes each go
   // either to shadow RAM or to the bus (ROM / unclaimed). Reset: both to bus.
   void set_legacy_routing(uint64_t base, uint64_t size, bool read_ram, bool write_ram);
@@ -112,21 +128,30 @@ class PhysicalMemory {
   void serialize(StateSerializer& s);
 
  private:
-  enum class Kind : uint8_t { Unassigned, Ram, Rom, Mmio };
+  enum class Kind : uint8_t { Unassigned, Ram, Rom, Mmio, Tracked };
   struct Region {
     uint64_t base = 0, size = 0;
     Kind kind = Kind::Unassigned;
     std::vector<uint8_t> rom;      // Kind::Rom
-    MmioHandler* mmio = nullptr;   // Kind::Mmio
+    MmioHandler* mmio = nullptr;   // Kind::Mmio; the owner of Kind::Tracked
+    uint8_t* host = nullptr;       // Kind::Tracked: the device's buffer
+    std::vector<uint64_t>* dirty = nullptr;  // Kind::Tracked: one bit per page
     std::string name;
   };
   struct Target {  // what one address resolves to
     Kind kind = Kind::Unassigned;
-    uint8_t* host = nullptr;       // RAM/ROM byte
+    uint8_t* host = nullptr;       // RAM/ROM/tracked byte
     MmioHandler* mmio = nullptr;
-    uint64_t offset = 0;           // MMIO offset
+    uint64_t offset = 0;           // MMIO / tracked offset
     uint64_t span = 0;             // bytes from here to the end of this target
+    std::vector<uint64_t>* dirty = nullptr;  // Kind::Tracked
   };
+  static void region_target(const Region& r, uint64_t paddr, Target& t);
+  static bool tracked_dirty(const Target& t) {
+    uint64_t p = t.offset / kPageSize;
+    return ((*t.dirty)[p / 64] >> (p % 64)) & 1;
+  }
+  static void mark_tracked(const Target& t, unsigned size);
   void insert_region(Region r);  // throws std::invalid_argument on overlap
   Target resolve(uint64_t paddr, bool write) const;
   const Region* find_region(uint64_t paddr) const;
@@ -150,6 +175,7 @@ class PhysicalMemory {
   uint64_t a20_mask_ = ~0ULL;
   uint64_t generation_ = 1;
   bool warned_unassigned_ = false;
+  mutable bool tracked_writes_given_ = false;  // page() handed out a tracked write pointer
 };
 
 }  // namespace pc64

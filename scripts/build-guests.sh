@@ -10,6 +10,7 @@
 #   guests/linux-hd.img                                   64 MiB MBR disk, FAT16 + syslinux
 #   guests/linux-storage/{initrd.cpio.gz,disk.img,cd.iso}  ata_piix storage test (pc64.test=storage):
 #                                                         initramfs + IDE/SCSI/FS modules, FAT disk, data CD
+#   guests/linux-display/initrd.cpio.gz                   bochs-drm + fbcon display/keyboard test
 #
 # Packages are fetched with `apt-get download` into guests/cache/ and unpacked
 # there; nothing is installed on the host and no loop mounts are used.
@@ -427,11 +428,11 @@ if [[ "$FORCE" == 1 || ! -s "$kmod_dir/modules.dep" || "$(cat "$kmod_root/.unpac
     step_end "kernel modules + depmod"
 fi
 
-# storage_load_order: the module paths (relative to lib/modules/<ver>/) to insmod,
-# dependencies first. modules.dep lists a module's dependencies deepest-last.
-storage_load_order() {
+# module_load_order MODULE...: the module paths (relative to lib/modules/<ver>/)
+# to insmod, dependencies first. modules.dep lists a module's dependencies deepest-last.
+module_load_order() {
     local m line deps d seen=" "
-    for m in $STORAGE_MODULES; do
+    for m in "$@"; do
         line="$(grep -E "/${m}\.ko:" "$kmod_dir/modules.dep")" || die "module $m not in modules.dep"
         deps=( ${line#*:} )
         for (( d=${#deps[@]}-1; d>=0; d-- )); do
@@ -439,6 +440,19 @@ storage_load_order() {
         done
         [[ "$seen" == *" ${line%%:*} "* ]] || { echo "${line%%:*}"; seen+="${line%%:*} "; }
     done
+}
+
+# copy_modules ROOT MODULE...: the modules and their dependencies into
+# ROOT/lib/modules/<ver>/, with the insmod order in load-order there.
+copy_modules() {
+    local root="$1" m; shift
+    local mdir="$root/lib/modules/$KVER"
+    mkdir -p "$mdir"
+    module_load_order "$@" > "$mdir/load-order"
+    while read -r m; do
+        mkdir -p "$mdir/$(dirname "$m")"
+        cp "$kmod_dir/$m" "$mdir/$m"
+    done < "$mdir/load-order"
 }
 
 write_storage_init() {
@@ -552,13 +566,7 @@ if ! uptodate "$S/initrd.cpio.gz" "$BUSYBOX_SRC" "$kmod_dir/modules.dep"; then
     step_start
     root="$CACHE/storage-initramfs-root"
     busybox_root "$root"
-    mdir="$root/lib/modules/$KVER"
-    mkdir -p "$mdir"
-    storage_load_order > "$mdir/load-order"
-    while read -r m; do
-        mkdir -p "$mdir/$(dirname "$m")"
-        cp "$kmod_dir/$m" "$mdir/$m"
-    done < "$mdir/load-order"
+    copy_modules "$root" $STORAGE_MODULES
     write_storage_init "$root"
     pack_initramfs "$root" "$S/initrd.cpio.gz"
     step_end "linux-storage/initrd.cpio.gz"
@@ -599,6 +607,73 @@ if ! uptodate "$S/cd.iso" "$st_data/big.bin"; then
     step_end "linux-storage/cd.iso"
 fi
 
+# ---------------------------------------------------------------- display test (bochs-drm)
+# Issue 9: the busybox initramfs plus bochs-drm (drm, kms helpers, ttm) as
+# modules. /init loads them, waits for the DRM driver's fbdev (fbcon then
+# draws the VTs on the Bochs VBE linear framebuffer), writes a marker on the
+# framebuffer console (tty1) and either powers off or, with pc64.shell=1,
+# runs a shell on tty1 that reads the PS/2 keyboard (it echoes typed text on
+# the screen; the tests type commands that also write to the serial port).
+V="$OUT/linux-display"
+DISPLAY_MODULES="bochs"
+mkdir -p "$V"
+
+write_display_init() {
+    cat > "$1/init" <<'EOF'
+#!/bin/sh
+# pc64 display test (issue 9): bochs-drm + fbcon, keyboard shell on tty1.
+export PATH=/bin:/sbin
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+exec 0</dev/console 1>/dev/console 2>&1
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+KVER=$(uname -r)
+fail() {
+    echo "PC64-DISPLAY-FAIL: $*"
+    dmesg | grep -i -E 'bochs|drm|fb|console' | tail -n 30
+    poweroff -f
+    while true; do sleep 3600; done
+}
+echo
+echo "PC64-DISPLAY-START"
+while read -r m; do
+    insmod "/lib/modules/$KVER/$m" || fail "insmod $m"
+done < "/lib/modules/$KVER/load-order"
+i=0
+while [ ! -e /sys/class/graphics/fb0/virtual_size ]; do
+    i=$((i + 1)); [ $i -gt 300 ] && fail "no /dev/fb0 after loading bochs-drm"
+    sleep 0.1
+done
+echo "PC64-DISPLAY-FB: $(cat /sys/class/graphics/fb0/name) $(cat /sys/class/graphics/fb0/virtual_size) $(cat /sys/class/graphics/fb0/bits_per_pixel)bpp"
+dmesg | grep -i -E 'bochs|fbcon|frame buffer' | tail -n 5
+# Clear tty1 and write the marker at its top left.
+printf '\033[H\033[2J' > /dev/tty1
+echo "PC64-FBCON-MARKER: text on the bochs-drm framebuffer console" > /dev/tty1
+# Row 2: every printable ASCII character, from which the test learns the glyphs.
+awk 'BEGIN { for (i = 33; i < 127; i++) printf "%c", i; print "" }' > /dev/tty1
+echo "PC64-DISPLAY-READY"
+if grep -q 'pc64.shell=1' /proc/cmdline; then
+    echo "PC64-DISPLAY-SHELL"
+    exec setsid sh -c 'exec sh </dev/tty1 >/dev/tty1 2>&1'
+fi
+echo "PC64-GUEST-DONE"
+poweroff -f
+echo "PC64-GUEST-POWEROFF-FAILED"
+while true; do sleep 3600; done
+EOF
+    chmod 755 "$1/init"
+}
+
+if ! uptodate "$V/initrd.cpio.gz" "$BUSYBOX_SRC" "$kmod_dir/modules.dep"; then
+    step_start
+    root="$CACHE/display-initramfs-root"
+    busybox_root "$root"
+    copy_modules "$root" $DISPLAY_MODULES
+    write_display_init "$root"
+    pack_initramfs "$root" "$V/initrd.cpio.gz"
+    step_end "linux-display/initrd.cpio.gz"
+fi
+
 if [[ $BUILT == 0 ]]; then
     log "guests up to date (kernel $KVER) in $OUT"
     exit 0
@@ -607,6 +682,6 @@ log "kernel $KVER; outputs in $OUT:"
 if command -v file >/dev/null 2>&1; then
     (cd "$OUT" && file linux-direct/vmlinuz linux-direct/initrd.cpio.gz linux-cd.iso linux-hd.img \
         linux-i386/vmlinuz linux-i386/initrd.cpio.gz linux-i386.iso \
-        linux-storage/initrd.cpio.gz linux-storage/disk.img linux-storage/cd.iso) \
+        linux-storage/initrd.cpio.gz linux-storage/disk.img linux-storage/cd.iso linux-display/initrd.cpio.gz) \
         | sed 's/^/  /'
 fi

@@ -71,3 +71,30 @@ TEST_CASE("--initrd takes multiboot modules with strings; each module's file mus
     CHECK(std::string(e.what()).find("--initrd: cannot read '/nonexistent/mod'") == 0);
   }
 }
+
+TEST_CASE("--serial tcp:PORT[,nowait], stdin input only when headless, --keys scripts") {
+  auto parse = [](std::vector<const char*> v) {
+    v.insert(v.begin(), "pc64");
+    return parse_command_line(static_cast<int>(v.size()), v.data());
+  };
+  CommandLine t = parse({"--serial", "tcp:4555"});
+  CHECK(t.config.serial == SerialMode::Tcp);
+  CHECK(t.config.serial_tcp_port == 4555);
+  CHECK(t.config.serial_tcp_wait);
+  CHECK_FALSE(parse({"--serial", "tcp:4555,nowait"}).config.serial_tcp_wait);
+  for (const char* bad : {"tcp:", "tcp:0", "tcp:65536", "tcp:12x", "tcp:80,wait"}) {
+    CAPTURE(bad);
+    CHECK_THROWS_AS(parse({"--serial", bad}), UsageError);
+  }
+  CHECK(parse({"--headless"}).config.serial_stdin);
+  CHECK_FALSE(parse({}).config.serial_stdin);  // the window's terminal is not the guest's
+  CHECK_FALSE(parse({"--headless", "--serial", "none"}).config.serial_stdin);
+  CHECK_FALSE(parse({"--headless", "--monitor", "stdio"}).config.serial_stdin);  // stdin is the monitor's
+
+  // Two scripts, one with a comma (not split), merged in order.
+  CommandLine k = parse({"--keys", "1:a,b", "--keys", "2:c"});
+  CHECK(k.keys.size() == 3 * 2 + 2);  // a , b: press + release each (comma unshifted); c
+  CHECK(k.keys.front().at_ns == 1'000'000'000ULL);
+  CHECK(k.keys.back().at_ns >= 2'000'000'000ULL);
+  CHECK_THROWS_AS(parse({"--keys", "soon:x"}), UsageError);
+}

@@ -112,3 +112,60 @@ TEST_CASE("PS/2 keyboard: a full buffer reports one overrun and drops keys") {
   CHECK(got.size() == 1 + 64 + 1);
   CHECK(got.back() == 0x00);
 }
+
+TEST_CASE("PS/2 keyboard typematic: the held key repeats after the delay at the guest's rate") {
+  VirtualClock clock;
+  RawKbd r;
+  r.kbc.attach_clock(clock);
+  CHECK(Ps2Keyboard::typematic_delay_ns(Ps2Keyboard::kDefaultTypematic) == 500'000'000ULL);
+  CHECK(Ps2Keyboard::typematic_period_ns(0x00) == 8 * 4'170'000ULL);       // 30 characters/s
+  CHECK(Ps2Keyboard::typematic_period_ns(0x1F) == 15 * 8 * 4'170'000ULL);  // 2 characters/s
+  const uint64_t period = Ps2Keyboard::typematic_period_ns(Ps2Keyboard::kDefaultTypematic);  // 10.9/s
+
+  r.kbc.key(0x1C, true);  // A down
+  CHECK(r.drain() == Bytes{0x1C});
+  clock.advance_to(500'000'000ULL - 1);
+  CHECK(r.drain().empty());
+  clock.advance_to(500'000'000ULL);
+  CHECK(r.drain() == Bytes{0x1C});
+  r.kbc.key(0x1C, true);  // the host's own auto-repeat is ignored
+  CHECK(r.drain().empty());
+  clock.advance_to(500'000'000ULL + 3 * period);
+  CHECK(r.drain() == (Bytes{0x1C, 0x1C, 0x1C}));
+  // A second key takes over the repeat; an extended key repeats with its prefix.
+  r.kbc.key(0xE075, true);  // Up
+  CHECK(r.drain() == (Bytes{0xE0, 0x75}));
+  clock.advance_to(clock.now() + 500'000'000ULL);
+  CHECK(r.drain() == (Bytes{0xE0, 0x75}));
+  r.kbc.key(0xE075, false);
+  CHECK(r.drain() == (Bytes{0xE0, 0xF0, 0x75}));
+  clock.advance_to(clock.now() + 2'000'000'000ULL);
+  CHECK(r.drain().empty());  // nothing repeats once the repeating key is up (A is still down)
+  r.kbc.key(0x1C, false);
+  CHECK(r.drain() == (Bytes{0xF0, 0x1C}));
+
+  // F3 00h: 250 ms delay, 30/s.
+  CHECK(r.send({0xF3, 0x00}) == (Bytes{0xFA, 0xFA}));
+  r.kbc.key(0x29, true);
+  r.drain();
+  clock.advance_to(clock.now() + 250'000'000ULL + 8 * 4'170'000ULL);
+  CHECK(r.drain() == (Bytes{0x29, 0x29}));
+  // Reset (FF) stops the repeat.
+  r.send({0xFF});
+  clock.advance_to(clock.now() + 1'000'000'000ULL);
+  CHECK(r.drain().empty());
+  CHECK(r.kbc.keyboard().repeating_key() == 0);
+}
+
+TEST_CASE("PS/2 keyboard typematic: detached from the clock, only host key-downs repeat") {
+  VirtualClock clock;
+  RawKbd r;
+  r.kbc.attach_clock(clock);
+  r.kbc.key(0x1C, true);
+  r.kbc.keyboard().detach_clock();  // a pending repeat is dropped
+  r.drain();
+  clock.advance_to(2'000'000'000ULL);
+  CHECK(r.drain().empty());
+  r.kbc.key(0x1C, true);  // the host's auto-repeat is forwarded again
+  CHECK(r.drain() == Bytes{0x1C});
+}

@@ -67,3 +67,53 @@ TEST_CASE("std-vga PCI function: identity, LFB BAR0, MMIO BAR2, ROM BAR") {
   CHECK(load.at_end());
   CHECK(vga.vbe().xres() == 800);
 }
+
+TEST_CASE("std-vga LFB is tracked RAM: host-pointer stores after the first, dirty pages for the renderer") {
+  PhysicalMemory mem(64 << 20);
+  PortBus ports;
+  VirtualClock clock;
+  PciBus bus(ports, mem);
+  StdVgaPci vga(bus, clock, {}, 16u << 20);
+  bus.config_write(2, 0, 0x10, 4, 0xE0000000);
+  bus.config_write(2, 0, 0x04, 2, pci::kCommandMemory);
+  std::vector<uint64_t> dirty;
+  vga.vga().take_dirty(dirty);  // start clean (reset marks everything)
+
+  constexpr uint64_t kPage = 0xE0000000 + 5 * 4096;
+  PhysicalMemory::Page p = mem.page(kPage);
+  // Reads are direct; a clean page has no direct write pointer.
+  REQUIRE(p.read == vga.vga().vram() + 5 * 4096);
+  CHECK(p.write == nullptr);
+  // The first store takes the slow path: VRAM changes and the page turns dirty ...
+  mem.write(kPage + 8, 4, 0x11223344);
+  CHECK(vga.vga().vram()[5 * 4096 + 8] == 0x44);
+  // ... and from then on stores go straight to VRAM through the host pointer.
+  p = mem.page(kPage);
+  REQUIRE(p.write == vga.vga().vram() + 5 * 4096);
+  p.write[100] = 0x5A;
+  CHECK(mem.read(kPage + 100, 1) == 0x5A);
+
+  // The renderer takes the dirty set: page 5 only; the TLB must flush
+  // (generation) and the page is write-tracked again.
+  uint64_t gen = mem.generation();
+  vga.vga().take_dirty(dirty);
+  CHECK(dirty[0] == (1ULL << 5));
+  CHECK(mem.generation() != gen);
+  CHECK(mem.page(kPage).write == nullptr);
+  // Nothing handed out since: taking again does not flush the TLB.
+  gen = mem.generation();
+  vga.vga().take_dirty(dirty);
+  CHECK(dirty[0] == 0);
+  CHECK(mem.generation() == gen);
+
+  // A store straddling two pages marks both.
+  mem.write(0xE0000000 + 7 * 4096 - 2, 4, 0xAABBCCDD);
+  vga.vga().take_dirty(dirty);
+  CHECK(dirty[0] == (3ULL << 6));
+  CHECK(vga.vga().vram()[7 * 4096 + 1] == 0xAA);
+
+  // Moving the BAR moves the mapping; the old address no longer decodes.
+  bus.config_write(2, 0, 0x10, 4, 0xD0000000);
+  CHECK(mem.read(0xD0000000 + 5 * 4096 + 8, 4) == 0x11223344u);
+  CHECK(mem.page(0xE0000000 + 5 * 4096).read == nullptr);
+}
