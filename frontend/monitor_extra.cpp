@@ -320,19 +320,35 @@ void Monitor::cmd_screendump(const Args& args, std::ostream& out) {
   else out << "screen written to " << args[0] << "\n";
 }
 
-void Monitor::cmd_media(const std::string& cmd, const Args& args, std::ostream& out) {
+void Monitor::cmd_media(const std::string& cmd, const Args& args_in, std::ostream& out) {
+  // change cdrom FILE[,format=...] | eject [-f] cdrom  (as QEMU's HMP)
   bool change = cmd == "change";
+  Args args = args_in;
+  bool force = false;
+  if (!change && !args.empty() && args[0] == "-f") {
+    force = true;
+    args.erase(args.begin());
+  }
   if (args.empty() || args[0] != "cdrom" || args.size() != (change ? 2u : 1u)) {
-    out << "error: usage: change cdrom FILE | eject cdrom\n";
+    out << "error: usage: change cdrom FILE | eject [-f] cdrom\n";
     return;
   }
-  if (!m_.board() || !m_.board()->ide) {
-    out << "error: this machine has no IDE controller\n";
+  if (!m_.board() || !m_.board()->cdrom) {
+    out << "error: this machine has no CD-ROM drive\n";
     return;
   }
-  // TODO(issue 10): the storage media-change API (branch `display`) is not
-  // on this branch yet; call it here once it lands.
-  out << "error: " << (change ? "change" : "eject") << " cdrom is not available yet (no media-change API in the IDE model)\n";
+  try {
+    if (change) {
+      m_.board()->change_cdrom(args[1]);
+      out << "cdrom: " << args[1] << " inserted (" << m_.board()->cdrom->sectors() << " sectors)\n";
+    } else {
+      m_.board()->eject_cdrom(force);
+      out << "cdrom: ejected\n";
+    }
+  } catch (const std::exception& e) {
+    // The old medium stays; the guest sees nothing.
+    out << "error: " << e.what() << "\n";
+  }
 }
 
 }  // namespace pc64

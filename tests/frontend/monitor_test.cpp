@@ -250,3 +250,25 @@ TEST_CASE("monitor: info on a full PC") {
   CHECK((sig[1] == 'P' && sig[2] == 'N' && sig[3] == 'G'));
   CHECK(has(mon.execute("screendump /nonexistent-dir/x.png"), "error:"));
 }
+
+TEST_CASE("monitor: change cdrom FILE / eject cdrom reach the drive; bad files leave the old disc") {
+  MachineConfig c;  // full board, no firmware
+  c.ram_bytes = 32 << 20;
+  c.serial = SerialMode::None;
+  Machine m(c);
+  Monitor mon(m);
+  char tmpl[] = "/tmp/pc64-cd-XXXXXX";
+  int fd = mkstemp(tmpl);
+  REQUIRE(fd >= 0);
+  std::vector<char> disc(2048 * 30, 'x');
+  REQUIRE(write(fd, disc.data(), disc.size()) == static_cast<ssize_t>(disc.size()));
+  close(fd);
+  CHECK(has(mon.execute(std::string("change cdrom ") + tmpl), "inserted (30 sectors)"));
+  CHECK(m.board()->cdrom->medium_present());
+  CHECK(has(mon.execute("change cdrom /nonexistent/pc64.iso"), "error:"));
+  CHECK(m.board()->cdrom->sectors() == 30);  // the old disc stays
+  CHECK(has(mon.execute("eject floppy"), "error: usage"));
+  CHECK(has(mon.execute("eject cdrom"), "cdrom: ejected"));
+  CHECK_FALSE(m.board()->cdrom->medium_present());
+  std::remove(tmpl);
+}
