@@ -124,9 +124,28 @@ void LocalApic::eoi() {
   if (v < 0) return;
   isr_[v >> 5] &= ~(1u << (v & 31));
   // A level-triggered vector's EOI goes to the I/O APICs so they clear the
-  // entry's remote IRR (SDM §11.8.5).
-  if (tmr_[v >> 5] & (1u << (v & 31)))
+  // entry's remote IRR (SDM §11.8.5), and clears a LINT pin's own remote IRR.
+  if (tmr_[v >> 5] & (1u << (v & 31))) {
+    for (unsigned pin = 0; pin < 2; ++pin) {
+      uint32_t& l = lvt_[pin ? kLvtLint1Idx : kLvtLint0Idx];
+      if ((l & kLvtRemoteIrr) && (l & 0xFF) == static_cast<uint32_t>(v)) {
+        l &= ~kLvtRemoteIrr;
+        lint_level_fixed(pin);  // still asserted: delivered again
+      }
+    }
     for (auto& f : eoi_listeners_) f(static_cast<uint8_t>(v));
+  }
+}
+
+// A LINT pin in fixed, level-triggered mode (SDM Vol. 3A 11.5.1, "Remote
+// IRR"): accepted while the pin is asserted and no earlier delivery awaits
+// its EOI; the LVT's remote IRR bit records the one in service.
+void LocalApic::lint_level_fixed(unsigned pin) {
+  uint32_t& l = lvt_[pin ? kLvtLint1Idx : kLvtLint0Idx];
+  if (!hardware_enabled() || (l & kLvtMasked) || ((l >> 8) & 7) != ApicMessage::Fixed || !(l & kLvtLevel)) return;
+  if (!lint_level_[pin] || (l & kLvtRemoteIrr)) return;
+  l |= kLvtRemoteIrr;
+  accept(static_cast<uint8_t>(l & 0xFF), true);
 }
 
 bool LocalApic::take_nmi() {
@@ -201,7 +220,8 @@ void LocalApic::set_lint(unsigned pin, bool level) {
       if (rising) nmi_pending_ = true;
       break;
     case ApicMessage::Fixed:
-      if (rising) accept(static_cast<uint8_t>(l & 0xFF), l & kLvtLevel);
+      if (l & kLvtLevel) lint_level_fixed(pin);
+      else if (rising) accept(static_cast<uint8_t>(l & 0xFF), false);
       break;
     default:  // ExtINT is polled through extint_enabled()
       break;
@@ -356,6 +376,7 @@ void LocalApic::write_register(uint32_t reg, uint32_t value) {
       if (!(svr_ & kSvrEnable)) v |= kLvtMasked;  // stays masked while software-disabled
       lvt_[i] = v;
       if (i == kLvtTimerIdx) arm_timer();
+      if (i == kLvtLint0Idx || i == kLvtLint1Idx) lint_level_fixed(i == kLvtLint1Idx);  // unmasked while asserted
       return;
     }
     case kTimerInitialCount:

@@ -135,6 +135,7 @@ class LocalApic final : public Device, public MmioHandler {
   int highest_isr() const;
   uint32_t ppr() const;
   void eoi();
+  void lint_level_fixed(unsigned pin);
   unsigned timer_shift() const;
   void arm_timer();
   static void on_timer(void* self);

@@ -284,3 +284,42 @@ TEST_CASE("LAPIC state round-trips with a running timer") {
   b.clock.advance_to(10000);
   CHECK(b.irr_bit(0x33));
 }
+
+TEST_CASE("LAPIC LINT0 in fixed mode: edge once per rising edge; level with remote IRR until EOI") {
+  ApicRig r;
+  r.enable();
+  r.wr(LocalApic::kLvtLint0, 0x0031);  // fixed, edge, vector 0x31
+  r.apic.set_lint(0, true);
+  CHECK(r.irr_bit(0x31));
+  CHECK(r.apic.acknowledge() == 0x31);
+  r.apic.set_lint(0, true);  // no new edge
+  CHECK_FALSE(r.irr_bit(0x31));
+  r.wr(LocalApic::kEoi, 0);
+  r.apic.set_lint(0, false);
+
+  // Level-triggered: remote IRR (bit 14) is set on acceptance and cleared by
+  // the EOI; a pin still asserted then is delivered again.
+  r.wr(LocalApic::kLvtLint0, 0x8032);
+  r.apic.set_lint(0, true);
+  CHECK(r.irr_bit(0x32));
+  CHECK((r.rd(LocalApic::kLvtLint0) & LocalApic::kLvtRemoteIrr) != 0);
+  CHECK(r.apic.acknowledge() == 0x32);
+  r.apic.set_lint(0, true);  // still asserted, in service: nothing new
+  CHECK_FALSE(r.irr_bit(0x32));
+  r.wr(LocalApic::kEoi, 0);
+  CHECK(r.irr_bit(0x32));  // line still high: again
+  CHECK(r.apic.acknowledge() == 0x32);
+  r.apic.set_lint(0, false);
+  r.wr(LocalApic::kEoi, 0);
+  CHECK_FALSE(r.irr_bit(0x32));
+  CHECK((r.rd(LocalApic::kLvtLint0) & LocalApic::kLvtRemoteIrr) == 0);
+  r.wr(LocalApic::kLvtLint0, 0x8032 | LocalApic::kLvtRemoteIrr);  // read-only bit
+  CHECK((r.rd(LocalApic::kLvtLint0) & LocalApic::kLvtRemoteIrr) == 0);
+
+  // Masked while asserted, delivered when unmasked.
+  r.wr(LocalApic::kLvtLint0, 0x18033);
+  r.apic.set_lint(0, true);
+  CHECK_FALSE(r.irr_bit(0x33));
+  r.wr(LocalApic::kLvtLint0, 0x8033);
+  CHECK(r.irr_bit(0x33));
+}
