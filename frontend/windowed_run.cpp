@@ -1,9 +1,14 @@
 #include "frontend/windowed_run.h"
 
+#include <unistd.h>
+
 #include <chrono>
 
+#include "frontend/debug_control.h"
 #include "frontend/key_script.h"
+#include "frontend/monitor.h"
 #include "frontend/sdl_window.h"
+#include "frontend/terminal.h"
 #include "io/vga_render.h"
 
 namespace pc64 {
@@ -23,6 +28,21 @@ class BoardInput final : public InputSink {
   PcBoard& b_;
   KeyPlayer keys_;
 };
+
+// The monitor on the terminal while the window waits (Ctrl+Alt+2, or a
+// breakpoint set from it). `c` or the end of input goes back to the window;
+// true when `quit` asks to stop the machine.
+bool monitor_session(Monitor& mon, LineInput& input) {
+  std::string line;
+  for (;;) {
+    if (!input.read_line("(pc64) ", line)) return false;
+    size_t a = line.find_first_not_of(" \t"), b = line.find_last_not_of(" \t");
+    std::string cmd = a == std::string::npos ? "" : line.substr(a, b - a + 1);
+    if (cmd == "c" || cmd == "cont" || cmd == "continue") return false;
+    input.write(mon.execute(line));
+    if (mon.quit_requested()) return true;
+  }
+}
 }  // namespace
 
 ExitReason run_windowed(Machine& m) {
@@ -37,17 +57,38 @@ ExitReason run_windowed(Machine& m) {
   constexpr uint64_t kSlice = 2'000'000;
   auto last = std::chrono::steady_clock::now();
   uint64_t last_retired = m.instructions_retired();
+  Monitor mon(m);
+  LineInput terminal(STDIN_FILENO, STDOUT_FILENO);
+  double mips = 0;
   for (;;) {
-    ExitReason why = m.run(kSlice);
-    if (why != ExitReason::None) return why;
+    // run_guest: a breakpoint at the current RIP (where a session left the
+    // guest) does not stop it again.
+    RunOutcome r = run_guest(m, kSlice);
+    bool open_monitor = false;
+    if (r.reason == ExitReason::Breakpoint) {
+      terminal.write(describe_stop(r.stop) + "\n");
+      open_monitor = true;
+    } else if (r.reason != ExitReason::None) {
+      return r.reason;
+    }
     if (!window.poll_events()) return ExitReason::Stopped;
+    if (window.take_monitor_request()) open_monitor = true;
+    if (open_monitor) {
+      window.set_status(mips, true);
+      if (monitor_session(mon, terminal)) return ExitReason::Stopped;
+      window.set_status(mips, false);
+      last = std::chrono::steady_clock::now();
+      last_retired = m.instructions_retired();
+      continue;
+    }
     if (window.frame_due()) {
       bool changed = renderer.update(m.clock().now());
       window.present(renderer.framebuffer(), changed);
       auto now = std::chrono::steady_clock::now();
       double secs = std::chrono::duration<double>(now - last).count();
       if (secs >= 1.0) {
-        window.set_status((m.instructions_retired() - last_retired) / secs / 1e6, false);
+        mips = (m.instructions_retired() - last_retired) / secs / 1e6;
+        window.set_status(mips, false);
         last = now;
         last_retired = m.instructions_retired();
       }

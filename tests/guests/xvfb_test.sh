@@ -9,7 +9,9 @@
 # to the serial port, so the log proves the keys arrived. Then an X screen
 # dump (xwd) of the window must show, read glyph by glyph, the marker and the
 # typed line, and its top rows must equal pc64's own --screenshot pixel for
-# pixel. Finally `poweroff -f` is typed and pc64 must exit 0.
+# pixel. Then Ctrl+Alt+2 in the window pauses the guest and opens the
+# monitor on pc64's terminal (here a pipe): `r` must print the registers and
+# `c` return to the window. Finally `poweroff -f` is typed and pc64 must exit 0.
 # needs: xvfb (xvfb-run, Xvfb), xdotool, x11-apps (xwd), python3
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -27,12 +29,14 @@ mkdir -p "$logdir"
 log="$logdir/pc64-xvfb.serial.log"
 : >"$log"
 start=$SECONDS
+mkfifo "$tmp/monitor-in"
 "$pc64" --serial "file:$log" --max-instructions "$budget" \
   --kernel "$guests/linux-direct/vmlinuz" --initrd "$guests/linux-display/initrd.cpio.gz" \
   --append "console=ttyS0,115200 panic=-1 rdinit=/init pc64.shell=1" \
-  --screenshot "$tmp/pc64.png" >/dev/null 2>"$tmp/err" &
+  --screenshot "$tmp/pc64.png" <"$tmp/monitor-in" >"$tmp/out" 2>"$tmp/err" &
 pid=$!
-trap 'kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
+exec 3>"$tmp/monitor-in"  # the monitor's input: kept open, written later
+trap 'exec 3>&-; kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
 # wait_for TEXT SECONDS: until the serial log shows TEXT (or pc64 ends).
 wait_for() {
   local t=0
@@ -59,6 +63,15 @@ else fail "the typed command never ran (serial log lacks PC64-XKEYS-42)"; fi
 sleep 2  # a few 60 Hz frames of host time: the echo is on screen
 eval "$(xdotool getwindowgeometry --shell "$wid")"  # X Y WIDTH HEIGHT
 xwd -root -silent >"$tmp/x.xwd" || fail "xwd failed"
+# The monitor chord: the guest pauses until `c`.
+xdotool key ctrl+alt+2
+printf 'r\nc\n' >&3
+t=0
+until grep -q 'rip=' "$tmp/out" && [ "$(grep -c '(pc64) ' "$tmp/out")" -ge 1 ]; do
+  [ $t -ge 600 ] && break; sleep 0.1; t=$((t + 1))
+done
+if grep -q 'rip=' "$tmp/out" && grep -q 'mode=' "$tmp/out"; then echo "ok   Ctrl+Alt+2 opened the monitor on the terminal; r printed the registers"
+else fail "Ctrl+Alt+2 did not open the monitor (pc64 output: $(head -c 300 "$tmp/out"))"; fi
 xdotool type --delay 40 'poweroff -f'
 xdotool key Return
 for _ in $(seq 1 1200); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
