@@ -130,7 +130,13 @@ void Monitor::execute(std::string_view line, std::ostream& out) {
     return;
   }
   if (cmd == "help" || cmd == "h" || cmd == "?") cmd_help(out);
-  else if (cmd == "r" || cmd == "registers" || cmd == "info_registers") cmd_registers(out);
+  else if (cmd == "r" || cmd == "registers" || cmd == "info_registers") {
+    if (args.empty()) cmd_registers(out);
+    else if (args.size() == 1 && args[0] == "fpu") cmd_registers_fpu(out);
+    else if (args.size() == 1 && args[0] == "sse") cmd_registers_sse(out);
+    else out << "error: usage: r [fpu|sse]\n";
+  } else if (cmd == "reset") cmd_reset(out);
+  else if (cmd == "syntax") cmd_syntax(args, out);
   else if (cmd == "set") cmd_set(rest, out);
   else if (cmd == "x") cmd_examine(spec, false, args, out);
   else if (cmd == "xp") cmd_examine(spec, true, args, out);
@@ -171,6 +177,8 @@ void Monitor::execute(std::string_view line, std::ostream& out) {
 
 void Monitor::cmd_help(std::ostream& out) {
   out << "r | registers            general, segment, control registers, EFER, GDTR/IDTR\n"
+         "r fpu | r sse             x87 stack, control/status/tag words; XMM registers and MXCSR\n"
+         "reset                     reset the machine (as the reset button); syntax intel|att for u\n"
          "set REG=EXPR              change a register (rax, eax, al, rip, rflags, cr3, efer, dr0 ...)\n"
          "x/Nfs ADDR                examine linear memory: N count, f = x|d|c, s = b|w|d|q (also h, g)\n"
          "xp/Nfs ADDR               the same on physical memory\n"
@@ -397,7 +405,7 @@ unsigned Monitor::disassemble_one(uint64_t linear, std::ostream& out) {
     return 1;
   }
   ZydisFormatter fmt;
-  ZydisFormatterInit(&fmt, ZYDIS_FORMATTER_STYLE_INTEL);
+  ZydisFormatterInit(&fmt, att_syntax_ ? ZYDIS_FORMATTER_STYLE_ATT : ZYDIS_FORMATTER_STYLE_INTEL);
   char text[256];
   // Branch targets are shown as linear addresses (for 16/32-bit code with a
   // CS base this is base+offset, which is what `u` and `x` take anyway).

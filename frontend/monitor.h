@@ -36,6 +36,10 @@ class Monitor {
   using Args = std::vector<std::string>;
   void cmd_help(std::ostream& out);
   void cmd_registers(std::ostream& out);
+  void cmd_registers_fpu(std::ostream& out);
+  void cmd_registers_sse(std::ostream& out);
+  void cmd_reset(std::ostream& out);
+  void cmd_syntax(const Args& args, std::ostream& out);
   void cmd_set(std::string_view rest, std::ostream& out);
   void cmd_examine(std::string_view spec, bool physical, const Args& args, std::ostream& out);
   void cmd_disassemble(const Args& args, std::ostream& out);
@@ -84,6 +88,7 @@ class Monitor {
 
   Machine& m_;
   bool quit_ = false;
+  bool att_syntax_ = false;  // `syntax att`: u and trace in AT&T syntax
   std::function<bool()> interrupt_;
   SymbolTable symbols_;
   bool trace_ = false;

@@ -1,6 +1,7 @@
 // Monitor: symbols, instruction trace, memory search/dump/write, LDT/TSS,
 // TLB, screen dumps and removable media.
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -348,6 +349,52 @@ void Monitor::cmd_media(const std::string& cmd, const Args& args_in, std::ostrea
   } catch (const std::exception& e) {
     // The old medium stays; the guest sees nothing.
     out << "error: " << e.what() << "\n";
+  }
+}
+
+void Monitor::cmd_registers_fpu(std::ostream& out) {
+  const FpuState& f = m_.cpu().state().fpu;
+  char line[160];
+  std::snprintf(line, sizeof line, "fcw=%04x fsw=%04x (top=%u) ftw=%02x fop=%03x fip=%04x:%016" PRIx64
+                " fdp=%04x:%016" PRIx64 "\n", f.fcw, f.fsw, f.top(), f.ftw, f.fop, f.fcs, f.fip, f.fds, f.fdp);
+  out << line;
+  for (unsigned i = 0; i < 8; ++i) {
+    const Float80& r = f.r[f.phys(i)];
+    // The value as a host long double, computed from the fields so it does
+    // not depend on the host's long double format.
+    long double v = std::ldexp(static_cast<long double>(r.mant), static_cast<int>(r.exp()) - 16383 - 63);
+    if (r.sign()) v = -v;
+    std::snprintf(line, sizeof line, "st%u (r%u) %04x %016" PRIx64 "  %s%.18Lg\n", i, f.phys(i), r.se, r.mant,
+                  f.st_empty(i) ? "empty " : "", v);
+    out << line;
+  }
+}
+
+void Monitor::cmd_registers_sse(std::ostream& out) {
+  const FpuState& f = m_.cpu().state().fpu;
+  char line[160];
+  std::snprintf(line, sizeof line, "mxcsr=%08x xcr0=%016" PRIx64 "\n", f.mxcsr, f.xcr0);
+  out << line;
+  unsigned n = (m_.cpu().state().efer & EFER_LMA) ? 16 : 8;  // XMM8-15 exist in IA-32e mode
+  for (unsigned i = 0; i < n; ++i) {
+    std::snprintf(line, sizeof line, "xmm%-2u %016" PRIx64 "%016" PRIx64 "  (%g, %g)\n", i, f.xmm[i].u64[1],
+                  f.xmm[i].u64[0], f.xmm[i].f64[1], f.xmm[i].f64[0]);
+    out << line;
+  }
+}
+
+void Monitor::cmd_reset(std::ostream& out) {
+  m_.reset();
+  out << "machine reset: CS:IP " << hex0x(m_.cpu().state().seg[CS].selector) << ":" << hex0x(m_.cpu().state().rip)
+      << "\n";
+}
+
+void Monitor::cmd_syntax(const Args& args, std::ostream& out) {
+  if (args.size() == 1 && (args[0] == "att" || args[0] == "intel")) {
+    att_syntax_ = args[0] == "att";
+    out << "disassembly in " << (att_syntax_ ? "AT&T" : "Intel") << " syntax\n";
+  } else {
+    out << "error: usage: syntax intel|att\n";
   }
 }
 

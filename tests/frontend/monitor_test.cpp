@@ -272,3 +272,36 @@ TEST_CASE("monitor: change cdrom FILE / eject cdrom reach the drive; bad files l
   CHECK_FALSE(m.board()->cdrom->medium_present());
   std::remove(tmpl);
 }
+
+TEST_CASE("monitor: r fpu, r sse, syntax att, reset") {
+  LongModeRig r;
+  CpuState& s = r.m.cpu().state();
+  // ST(0) = 1.5 in R7 (TOP = 7), the rest empty.
+  s.fpu.set_top(7);
+  s.fpu.r[7].mant = 0xC000000000000000ULL;
+  s.fpu.r[7].se = 0x3FFF;
+  s.fpu.ftw = 0x80;
+  s.fpu.xmm[3].f64[0] = 2.25;
+  s.fpu.mxcsr = 0x1F80;
+  std::string fpu = r.mon.execute("r fpu");
+  CHECK(has(fpu, "fcw=0040"));
+  CHECK(has(fpu, "(top=7)"));
+  CHECK(has(fpu, "st0 (r7) 3fff c000000000000000  1.5"));
+  CHECK(has(fpu, "st1 (r0) 0000 0000000000000000  empty"));
+  std::string sse = r.mon.execute("r sse");
+  CHECK(has(sse, "mxcsr=00001f80"));
+  CHECK(has(sse, "xmm3  00000000000000004002000000000000  (0, 2.25)"));
+  CHECK(has(sse, "xmm15"));  // long mode: 16 registers
+  CHECK(has(r.mon.execute("r frob"), "error: usage"));
+
+  CHECK(has(r.mon.execute("u rip 1"), "mov rax, rbx"));
+  CHECK(has(r.mon.execute("syntax att"), "AT&T"));
+  CHECK(has(r.mon.execute("u rip 1"), "mov %rbx, %rax"));
+  r.mon.execute("syntax intel");
+  CHECK(has(r.mon.execute("syntax frob"), "error: usage"));
+
+  CHECK(has(r.mon.execute("reset"), "machine reset"));
+  CHECK(s.rip == 0xFFF0);
+  CHECK(s.seg[CS].selector == 0xF000);
+  CHECK((s.efer & EFER_LMA) == 0);
+}
