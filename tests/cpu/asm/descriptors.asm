@@ -13,11 +13,7 @@
 ;     a 32-bit call gate from 16-bit code.
 ; Exceptions report 0xE0000000 | vector << 16 | (error code & 0xFFFF).
 
-%define PORT 0xF4
-%macro REPORT 1
-    mov eax, %1
-    out PORT, eax
-%endmacro
+%include "common.inc"
 
 K_CODE32 equ 0x08
 K_DATA   equ 0x10
@@ -51,11 +47,7 @@ start:
     mov word [resume], .after_arpl
     arpl bx, ax
 .after_arpl:
-    lgdt [gdt_desc]
-    mov eax, cr0
-    or eax, 1
-    mov cr0, eax
-    jmp K_CODE32:pm32
+    REAL_TO_PM32
 
 rm_ud:
     REPORT 0xE0060000
@@ -73,17 +65,7 @@ pm32:
     mov esp, 0x7000
     REPORT 0x01
     ; IDT: 32-bit interrupt gates for the exceptions (ring-0 stubs).
-    xor ecx, ecx
-.idt:
-    mov eax, [isr_table + ecx*4]
-    mov word [idt + ecx*8], ax
-    mov word [idt + ecx*8 + 2], K_CODE32
-    mov word [idt + ecx*8 + 4], 0x8E00
-    shr eax, 16
-    mov word [idt + ecx*8 + 6], ax
-    inc ecx
-    cmp ecx, 32
-    jb .idt
+    IDT32_GATES isr_table, idt, K_CODE32
     lidt [idt_desc]
     mov dword [tss + 4], 0x6000   ; ESP0
     mov word [tss + 8], K_DATA    ; SS0
@@ -371,20 +353,7 @@ int42_handler:
     hlt
 
 ; Exception stubs: push a dummy error code where the CPU pushes none.
-%macro STUB 1
-isr_%1:
-%if (%1 == 8) || (%1 >= 10 && %1 <= 14) || (%1 == 17)
-%else
-    push 0
-%endif
-    push %1
-    jmp isr_common
-%endmacro
-%assign i 0
-%rep 32
-STUB i
-%assign i i+1
-%endrep
+ISR_STUBS isr
 
 isr_common:
     push eax
@@ -465,11 +434,7 @@ idt_desc:
     dd idt
 
 isr_table:
-%assign i 0
-%rep 32
-    dd isr_ %+ i
-%assign i i+1
-%endrep
+ISR_TABLE isr, dd
 
 align 16
 tss: times 0x68 db 0

@@ -3,7 +3,7 @@
 ; still accepts (LDT, 64-bit TSS, 64-bit call gate for LAR) and those it
 ; rejects (16-bit TSS, 16-bit call gate, task gate, interrupt gate).
 ; Same report format as descriptors.asm.
-%define PORT 0xF4
+%include "common.inc"
 bits 64
 org 0x1000
     lgdt [gdt_desc]
