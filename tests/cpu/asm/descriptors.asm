@@ -33,11 +33,7 @@ NP_CODE  equ 0xF0
 bits 16
 org 0x1000
 start:
-    cli
-    xor ax, ax
-    mov ds, ax
-    mov ss, ax
-    mov sp, 0x7000
+    REAL_MODE_START
     ; Real mode: LAR and ARPL are #UD (SDM Vol. 2: "not recognized in real-address mode").
     mov word [6*4], rm_ud
     mov word [6*4+2], 0
@@ -58,11 +54,7 @@ rm_ud:
 
 bits 32
 pm32:
-    mov ax, K_DATA
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov esp, 0x7000
+    PM32_FLAT_DATA
     REPORT 0x01
     ; IDT: 32-bit interrupt gates for the exceptions (ring-0 stubs).
     IDT32_GATES isr_table, idt, K_CODE32
@@ -177,24 +169,7 @@ test_list:
 .next:
     movzx ebx, word [esi]
     or ebx, ebp
-    xor edi, edi
-    mov eax, 0xDEADBEEF
-    lar eax, ebx
-    call zf_bit
-    out PORT, eax
-    mov eax, 0xDEADBEEF
-    lsl eax, ebx
-    call zf_bit
-    out PORT, eax
-    verr bx
-    call zf_bit
-    verw bx
-    call zf_bit
-    mov eax, ebx
-    shl eax, 8
-    or eax, edi
-    or eax, 0x5A000000
-    out PORT, eax
+    ACCESS_RIGHTS_PROBE
     add esi, 2
     sub dword [sel_count], 2
     jnz .next

@@ -10,24 +10,7 @@ org 0x1000
     lea rsi, [sels]
 .next:
     movzx ebx, word [rsi]
-    xor edi, edi
-    mov eax, 0xDEADBEEF
-    lar eax, ebx
-    call zf_bit
-    out PORT, eax
-    mov eax, 0xDEADBEEF
-    lsl eax, ebx
-    call zf_bit
-    out PORT, eax
-    verr bx
-    call zf_bit
-    verw bx
-    call zf_bit
-    mov eax, ebx
-    shl eax, 8
-    or eax, edi
-    or eax, 0x5A000000
-    out PORT, eax
+    ACCESS_RIGHTS_PROBE
     add rsi, 2
     cmp rsi, sels_end
     jb .next

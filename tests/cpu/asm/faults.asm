@@ -29,20 +29,12 @@ R1_GATE  equ 0x58
 
 bits 16
 org 0x1000
-    cli
-    xor ax, ax
-    mov ds, ax
-    mov ss, ax
-    mov sp, 0x7000
+    REAL_MODE_START
     REAL_TO_PM32
 
 bits 32
 pm32:
-    mov ax, K_DATA
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov esp, 0x7000
+    PM32_FLAT_DATA
     IDT32_GATES isr_table, idt, K_CODE32
     lidt [idt_desc]
     mov dword [tss + 4], 0x6000   ; ESP0

@@ -14,11 +14,7 @@ TSS_C  equ 0x28
 
 bits 16
 org 0x1000
-    cli
-    xor ax, ax
-    mov ds, ax
-    mov ss, ax
-    mov sp, 0x7000
+    REAL_MODE_START
     lgdt [gdt_desc]
     mov eax, cr0
     or eax, 1

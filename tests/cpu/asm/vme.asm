@@ -39,20 +39,12 @@ TSS32    equ 0x28
 
 bits 16
 org 0x1000
-    cli
-    xor ax, ax
-    mov ds, ax
-    mov ss, ax
-    mov sp, 0x7000
+    REAL_MODE_START
     REAL_TO_PM32
 
 bits 32
 pm32:
-    mov ax, K_DATA
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov esp, 0x7000
+    PM32_FLAT_DATA
     IDT32_GATES isr_table, idt, K_CODE32
     mov eax, int3_handler         ; vector 3: DPL 3 so INT3 works from V86 and ring 3
     mov word [idt + 3*8], ax
@@ -145,11 +137,7 @@ v86_int40:
 ; ---------------------------------------------------------------- ring 3, PVI
 bits 32
 pvi_stage:
-    mov ax, K_DATA
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov esp, 0x7000
+    PM32_FLAT_DATA
     mov eax, cr4
     or eax, 2                     ; CR4.PVI
     mov cr4, eax
