@@ -6,12 +6,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
+#include "benchmarks/bench_util.h"
 #include "cpu/cpu.h"
 #include "mem/physical_memory.h"
 
@@ -22,29 +20,9 @@ struct NoPorts : pc64::PortIo {
   void port_write(uint16_t, unsigned, uint32_t) override {}
 };
 
-std::vector<uint8_t> assemble(const std::string& src) {
-  std::string out = "/tmp/pc64-bench-" + std::to_string(getpid()) + ".bin";
-  std::string cmd = "nasm -f bin -o " + out + " " + src;
-  if (std::system(cmd.c_str()) != 0) {
-    std::fprintf(stderr, "pc64_cpu_bench: nasm failed on %s\n", src.c_str());
-    std::exit(1);
-  }
-  std::ifstream f(out, std::ios::binary);
-  std::vector<uint8_t> b((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  std::remove(out.c_str());
-  return b;
-}
-
-// User + system CPU time of this process.
-double cpu_seconds() {
-  timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 // Runs one loop for `budget` instructions and prints its MIPS; false on a CPU shutdown.
 bool bench(const char* file, const char* what, uint64_t budget) {
-  std::vector<uint8_t> code = assemble(std::string(PC64_BENCH_DIR "/") + file);
+  std::vector<uint8_t> code = pc64::bench::assemble(std::string(PC64_BENCH_DIR "/") + file, "pc64_cpu_bench");
   pc64::PhysicalMemory mem(64ull << 20);
   NoPorts ports;
   pc64::Cpu cpu(mem, ports);
@@ -55,7 +33,7 @@ bool bench(const char* file, const char* what, uint64_t budget) {
   cpu.state().gpr[pc64::RSP] = 0x80000;
   cpu.run(1000000);  // warm up: decode the blocks
   auto t0 = std::chrono::steady_clock::now();
-  const double c0 = cpu_seconds();
+  const double c0 = pc64::bench::cpu_seconds();
   uint64_t done = 0;
   while (done < budget) {
     uint64_t n = cpu.run(std::min<uint64_t>(budget - done, 10000000));
@@ -64,7 +42,7 @@ bool bench(const char* file, const char* what, uint64_t budget) {
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   // CPU time as well: on a shared, loaded host wall time says little.
-  double cpu_secs = cpu_seconds() - c0;
+  double cpu_secs = pc64::bench::cpu_seconds() - c0;
   std::printf("%s, interpreter: %llu instructions in %.3f s = %.1f MIPS (%.1f MIPS per CPU-second)\n", what,
               static_cast<unsigned long long>(done), secs, done / secs / 1e6, done / cpu_secs / 1e6);
   return !cpu.shutdown();

@@ -11,30 +11,16 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
+#include "benchmarks/bench_util.h"
 #include "cpu/cpu.h"
 #include "io/pci_bus.h"
 #include "io/std_vga_pci.h"
 #include "mem/physical_memory.h"
 
 namespace {
-
-std::vector<uint8_t> assemble(const std::string& src) {
-  std::string out = "/tmp/pc64-lfb-bench-" + std::to_string(getpid()) + ".bin";
-  std::string cmd = "nasm -f bin -o " + out + " " + src;
-  if (std::system(cmd.c_str()) != 0) {
-    std::fprintf(stderr, "pc64_lfb_bench: nasm failed on %s\n", src.c_str());
-    std::exit(1);
-  }
-  std::ifstream f(out, std::ios::binary);
-  std::vector<uint8_t> b((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  std::remove(out.c_str());
-  return b;
-}
 
 constexpr uint64_t kBar0 = 0xE0000000, kMmioAlias = 0xD0000000, kRam = 0x1000000;
 constexpr uint64_t kInsnsPerFrame = 4ull * 1024 * 768;  // 4 instructions per pixel
@@ -77,7 +63,7 @@ double run(const std::vector<uint8_t>& code, uint64_t target, uint64_t budget, c
 
 int main(int argc, char** argv) {
   uint64_t budget = argc > 1 ? std::strtoull(argv[1], nullptr, 0) : 100000000ull;
-  std::vector<uint8_t> code = assemble(PC64_BENCH_DIR "/lfb_fill.asm");
+  std::vector<uint8_t> code = pc64::bench::assemble(PC64_BENCH_DIR "/lfb_fill.asm", "pc64_lfb_bench");
   double fast = run(code, kBar0, budget, "LFB BAR0 (tracked RAM):");
   double slow = run(code, kMmioAlias, budget, "same VRAM as MMIO (per-store call):");
   run(code, kRam, budget, "guest RAM (reference):");

@@ -9,12 +9,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
+#include "benchmarks/bench_util.h"
 #include "cpu/core.h"
 #include "cpu/cpu.h"
 #include "mem/physical_memory.h"
@@ -27,25 +25,6 @@ struct NoPorts : PortIo {
   uint32_t port_read(uint16_t, unsigned) override { return ~0u; }
   void port_write(uint16_t, unsigned, uint32_t) override {}
 };
-
-double cpu_seconds() {
-  timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-std::vector<uint8_t> assemble(const std::string& src) {
-  std::string out = "/tmp/pc64-tlb-bench-" + std::to_string(getpid()) + ".bin";
-  std::string cmd = "nasm -f bin -o " + out + " " + src;
-  if (std::system(cmd.c_str()) != 0) {
-    std::fprintf(stderr, "pc64_tlb_bench: nasm failed on %s\n", src.c_str());
-    std::exit(1);
-  }
-  std::ifstream f(out, std::ios::binary);
-  std::vector<uint8_t> b((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  std::remove(out.c_str());
-  return b;
-}
 
 constexpr uint64_t kRam = 160ull << 20;
 constexpr uint64_t kTables = 0x100000;     // GDT + 2 MiB identity tables (enter_long_mode_identity)
@@ -74,13 +53,13 @@ void map_4k(Cpu& cpu, PhysicalMemory& mem) {
 // ns per access through Core::read (segmentation + TLB, walk on a miss).
 double ns_per_read(Core& c, uint64_t base, uint64_t pages, uint64_t stride, uint64_t reads, bool flush_each_pass) {
   uint64_t sum = 0;
-  const double t0 = cpu_seconds();
+  const double t0 = bench::cpu_seconds();
   uint64_t done = 0;
   while (done < reads) {
     if (flush_each_pass) c.tlb.flush_all();
     for (uint64_t p = 0; p < pages && done < reads; ++p, ++done) sum += c.read<uint64_t>(DS, base + p * stride);
   }
-  const double t = cpu_seconds() - t0;
+  const double t = bench::cpu_seconds() - t0;
   if (sum == 42) std::printf(" ");  // keep the loads
   return t / reads * 1e9;
 }
@@ -97,14 +76,14 @@ void guest_loop(Cpu& cpu, const std::vector<uint8_t>& code, PhysicalMemory& mem,
   s.gpr[R10] = 4096 + 64;  // a new page every step, offsets moving through it
   cpu.run(1000000);       // warm up: decode, first touch (A/D bits)
   const uint64_t fills0 = c.tlb.fills;
-  const double t0 = cpu_seconds();
+  const double t0 = bench::cpu_seconds();
   uint64_t done = 0;
   while (done < budget) {
     uint64_t n = cpu.run(std::min<uint64_t>(budget - done, 10000000));
     if (n == 0) break;
     done += n;
   }
-  const double t = cpu_seconds() - t0;
+  const double t = bench::cpu_seconds() - t0;
   const uint64_t fills = c.tlb.fills - fills0;
   const double accesses = done * 2.0 / 6.0;  // 2 of every 6 instructions access memory
   std::printf("guest loop, %-32s %6.1f MIPS, TLB hit rate %5.1f%% (%llu fills / %.0f accesses)\n", what,
@@ -115,7 +94,7 @@ void guest_loop(Cpu& cpu, const std::vector<uint8_t>& code, PhysicalMemory& mem,
 
 int main(int argc, char** argv) {
   const uint64_t budget = argc > 1 ? std::strtoull(argv[1], nullptr, 0) : 50000000ull;
-  const std::vector<uint8_t> code = assemble(PC64_BENCH_DIR "/tlb_loop.asm");
+  const std::vector<uint8_t> code = bench::assemble(PC64_BENCH_DIR "/tlb_loop.asm", "pc64_tlb_bench");
   PhysicalMemory mem(kRam);
   NoPorts ports;
   Cpu cpu(mem, ports);
@@ -177,9 +156,9 @@ int main(int argc, char** argv) {
       c.tlb.flush_all();
       fill_tlb(large, filled);
       const unsigned kInv = 1000000;
-      double t0 = cpu_seconds();
+      double t0 = bench::cpu_seconds();
       for (unsigned k = 0; k < kInv; ++k) c.tlb.invalidate_page(kData + ((k * 7) % SoftTlb::kEntries) * 4096);
-      double inv4k = (cpu_seconds() - t0) / kInv * 1e9;
+      double inv4k = (bench::cpu_seconds() - t0) / kInv * 1e9;
       std::printf("%4llu entries filled%s: MOV CR3 %6.0f ns; INVLPG of a 4 KiB page %5.1f ns",
                   static_cast<unsigned long long>(filled), large ? ", a 2 MiB page cached" : ", 4 KiB pages only   ",
                   cr3, inv4k);

@@ -7,21 +7,12 @@
 set -u
 pc64=$1
 src=$(dirname "$0")/gdb/guest.asm
-command -v gdb >/dev/null || { echo "gdb not installed (Debian package gdb)"; exit 1; }
-tmp=$(mktemp -d)
-pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/gdb_test_lib.sh"
 nasm -f bin -o "$tmp/guest.bin" "$src" || exit 1
 
 "$pc64" --kernel "$tmp/guest.bin" --headless --gdb tcp:0 >"$tmp/serial" 2>"$tmp/err" &
 pid=$!
-port=
-for _ in $(seq 100); do
-  port=$(sed -n 's/.*waiting for gdb on 127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/err")
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "FAIL: pc64 did not listen"; cat "$tmp/err"; exit 1; }
+wait_for_gdb_port
 
 timeout 60 gdb -nx -batch \
   -ex "target remote 127.0.0.1:$port" \
@@ -48,10 +39,6 @@ wait "$pid"
 pc64_rc=$?
 pid=
 
-fails=0
-expect() {  # file pattern description
-  if grep -q -- "$2" "$1"; then echo "ok   $3"; else echo "FAIL $3: no '$2' in $1"; fails=$((fails+1)); fi
-}
 expect "$tmp/gdb.out" "atchpoint 1: \*(int \*)0x100100" "watchpoint hit reported"
 expect "$tmp/gdb.out" "New value = 1" "watchpoint new value"
 expect "$tmp/gdb.out" "Breakpoint 2, 0x0*100080" "breakpoint hit"

@@ -36,8 +36,9 @@ struct TestPorts : PortIo {
   }
 };
 
-// Assembles `source` with nasm (flat binary) and returns the bytes.
-inline std::vector<uint8_t> assemble(const std::string& source) {
+// Assembles `source` with nasm (flat binary) and returns the bytes; %include
+// finds files in `include_dir` (the source is assembled from a temporary copy).
+inline std::vector<uint8_t> assemble(const std::string& source, const std::string& include_dir = "") {
   char dir[] = "/tmp/pc64-nasm-XXXXXX";
   if (!mkdtemp(dir)) throw std::runtime_error("mkdtemp failed");
   std::string src = std::string(dir) + "/t.asm", out = std::string(dir) + "/t.bin",
@@ -46,7 +47,8 @@ inline std::vector<uint8_t> assemble(const std::string& source) {
     std::ofstream f(src);
     f << source;
   }
-  std::string cmd = "nasm -f bin -o " + out + " " + src + " 2>" + log;
+  std::string inc = include_dir.empty() ? "" : "-i " + include_dir + "/ ";
+  std::string cmd = "nasm " + inc + "-f bin -o " + out + " " + src + " 2>" + log;
   int rc = std::system(cmd.c_str());
   std::ifstream lf(log);
   std::string errors((std::istreambuf_iterator<char>(lf)), std::istreambuf_iterator<char>());
@@ -61,7 +63,8 @@ inline std::vector<uint8_t> assemble_file(const std::string& path) {
   std::ifstream f(path);
   if (!f) throw std::runtime_error("cannot open " + path);
   std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  return assemble(s);
+  const size_t slash = path.rfind('/');  // %include relative to the file, as nasm does for a file it reads
+  return assemble(s, slash == std::string::npos ? "." : path.substr(0, slash));
 }
 
 // Path of a guest program in tests/cpu/asm/ (this header lives in tests/cpu).

@@ -176,9 +176,10 @@ d:  pushf
   CHECK((r.dr6(1) & 0x4000) != 0);  // BS
 }
 
-TEST_CASE("debug registers: TSS T bit raises #DB with DR6.BT before the new task's first instruction") {
-  Machine m;
-  m.load(0x1000, assemble(R"(bits 16
+// Start of the two protected-mode programs below: real mode at 0000:1000,
+// load the program's GDT and IDT, switch to 32-bit protected mode at `pm`
+// with DS = selector 0x10.
+const std::string kRealToProtected = R"(bits 16
 org 0x1000
     cli
     xor ax, ax
@@ -195,7 +196,11 @@ bits 32
 pm:
     mov ax, 0x10
     mov ds, ax
-    mov es, ax
+)";
+
+TEST_CASE("debug registers: TSS T bit raises #DB with DR6.BT before the new task's first instruction") {
+  Machine m;
+  m.load(0x1000, assemble(kRealToProtected + R"(    mov es, ax
     mov ss, ax
     mov esp, 0x7000
     mov ax, 0x18
@@ -265,24 +270,7 @@ tss_a:
 
 TEST_CASE("debug registers: faults push RF = 1, an instruction-breakpoint #DB pushes RF = 0") {
   Machine m;
-  m.load(0x1000, assemble(R"(bits 16
-org 0x1000
-    cli
-    xor ax, ax
-    mov ds, ax
-    mov ss, ax
-    mov sp, 0x7000
-    lgdt [gdt_desc]
-    lidt [idt_desc]
-    mov eax, cr0
-    or eax, 1
-    mov cr0, eax
-    jmp 0x08:pm
-bits 32
-pm:
-    mov ax, 0x10
-    mov ds, ax
-    mov ss, ax
+  m.load(0x1000, assemble(kRealToProtected + R"(    mov ss, ax
     mov esp, 0x7000
     ud2                      ; #UD: a fault
     mov eax, target

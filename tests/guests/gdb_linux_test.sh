@@ -11,23 +11,14 @@ set -u
 pc64=$1
 guests=$2
 [ -f "$guests/linux-direct/vmlinuz" ] || { echo "SKIP: no $guests/linux-direct (run scripts/build-guests.sh)"; exit 77; }
-command -v gdb >/dev/null || { echo "gdb not installed (Debian package gdb)"; exit 1; }
+. "$(dirname "$0")/../cli/gdb_test_lib.sh"
 addr=1000000
-tmp=$(mktemp -d)
-pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 
 "$pc64" --headless --gdb tcp:0 --max-instructions 12000000000 \
   --kernel "$guests/linux-direct/vmlinuz" --initrd "$guests/linux-direct/initrd.cpio.gz" \
   --append "console=ttyS0,115200 panic=-1 rdinit=/init nokaslr" >"$tmp/serial" 2>"$tmp/err" &
 pid=$!
-port=
-for _ in $(seq 100); do
-  port=$(sed -n 's/.*waiting for gdb on 127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/err")
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "FAIL: pc64 did not listen"; cat "$tmp/err"; exit 1; }
+wait_for_gdb_port
 
 timeout 600 gdb -nx -batch \
   -ex "target remote 127.0.0.1:$port" \
@@ -44,10 +35,6 @@ wait "$pid"
 pc64_rc=$?
 pid=
 
-fails=0
-expect() {  # file pattern description
-  if grep -q -- "$2" "$1"; then echo "ok   $3"; else echo "FAIL $3: no '$2' in $1"; fails=$((fails+1)); fi
-}
 expect "$tmp/gdb.out" "Breakpoint 1, 0x0*$addr in" "breakpoint at startup_64 hit"
 expect "$tmp/gdb.out" "stopped rip=0x$addr" "rip at startup_64"
 expect "$tmp/gdb.out" "0x$addr:" "memory read at rip"

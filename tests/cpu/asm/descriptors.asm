@@ -13,11 +13,7 @@
 ;     a 32-bit call gate from 16-bit code.
 ; Exceptions report 0xE0000000 | vector << 16 | (error code & 0xFFFF).
 
-%define PORT 0xF4
-%macro REPORT 1
-    mov eax, %1
-    out PORT, eax
-%endmacro
+%include "common.inc"
 
 K_CODE32 equ 0x08
 K_DATA   equ 0x10
@@ -37,11 +33,7 @@ NP_CODE  equ 0xF0
 bits 16
 org 0x1000
 start:
-    cli
-    xor ax, ax
-    mov ds, ax
-    mov ss, ax
-    mov sp, 0x7000
+    REAL_MODE_START
     ; Real mode: LAR and ARPL are #UD (SDM Vol. 2: "not recognized in real-address mode").
     mov word [6*4], rm_ud
     mov word [6*4+2], 0
@@ -51,11 +43,7 @@ start:
     mov word [resume], .after_arpl
     arpl bx, ax
 .after_arpl:
-    lgdt [gdt_desc]
-    mov eax, cr0
-    or eax, 1
-    mov cr0, eax
-    jmp K_CODE32:pm32
+    REAL_TO_PM32
 
 rm_ud:
     REPORT 0xE0060000
@@ -66,24 +54,10 @@ rm_ud:
 
 bits 32
 pm32:
-    mov ax, K_DATA
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov esp, 0x7000
+    PM32_FLAT_DATA
     REPORT 0x01
     ; IDT: 32-bit interrupt gates for the exceptions (ring-0 stubs).
-    xor ecx, ecx
-.idt:
-    mov eax, [isr_table + ecx*4]
-    mov word [idt + ecx*8], ax
-    mov word [idt + ecx*8 + 2], K_CODE32
-    mov word [idt + ecx*8 + 4], 0x8E00
-    shr eax, 16
-    mov word [idt + ecx*8 + 6], ax
-    inc ecx
-    cmp ecx, 32
-    jb .idt
+    IDT32_GATES isr_table, idt, K_CODE32
     lidt [idt_desc]
     mov dword [tss + 4], 0x6000   ; ESP0
     mov word [tss + 8], K_DATA    ; SS0
@@ -195,24 +169,7 @@ test_list:
 .next:
     movzx ebx, word [esi]
     or ebx, ebp
-    xor edi, edi
-    mov eax, 0xDEADBEEF
-    lar eax, ebx
-    call zf_bit
-    out PORT, eax
-    mov eax, 0xDEADBEEF
-    lsl eax, ebx
-    call zf_bit
-    out PORT, eax
-    verr bx
-    call zf_bit
-    verw bx
-    call zf_bit
-    mov eax, ebx
-    shl eax, 8
-    or eax, edi
-    or eax, 0x5A000000
-    out PORT, eax
+    ACCESS_RIGHTS_PROBE
     add esi, 2
     sub dword [sel_count], 2
     jnz .next
@@ -371,20 +328,7 @@ int42_handler:
     hlt
 
 ; Exception stubs: push a dummy error code where the CPU pushes none.
-%macro STUB 1
-isr_%1:
-%if (%1 == 8) || (%1 >= 10 && %1 <= 14) || (%1 == 17)
-%else
-    push 0
-%endif
-    push %1
-    jmp isr_common
-%endmacro
-%assign i 0
-%rep 32
-STUB i
-%assign i i+1
-%endrep
+ISR_STUBS isr
 
 isr_common:
     push eax
@@ -465,11 +409,7 @@ idt_desc:
     dd idt
 
 isr_table:
-%assign i 0
-%rep 32
-    dd isr_ %+ i
-%assign i i+1
-%endrep
+ISR_TABLE isr, dd
 
 align 16
 tss: times 0x68 db 0

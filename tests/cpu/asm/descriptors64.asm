@@ -3,31 +3,14 @@
 ; still accepts (LDT, 64-bit TSS, 64-bit call gate for LAR) and those it
 ; rejects (16-bit TSS, 16-bit call gate, task gate, interrupt gate).
 ; Same report format as descriptors.asm.
-%define PORT 0xF4
+%include "common.inc"
 bits 64
 org 0x1000
     lgdt [gdt_desc]
     lea rsi, [sels]
 .next:
     movzx ebx, word [rsi]
-    xor edi, edi
-    mov eax, 0xDEADBEEF
-    lar eax, ebx
-    call zf_bit
-    out PORT, eax
-    mov eax, 0xDEADBEEF
-    lsl eax, ebx
-    call zf_bit
-    out PORT, eax
-    verr bx
-    call zf_bit
-    verw bx
-    call zf_bit
-    mov eax, ebx
-    shl eax, 8
-    or eax, edi
-    or eax, 0x5A000000
-    out PORT, eax
+    ACCESS_RIGHTS_PROBE
     add rsi, 2
     cmp rsi, sels_end
     jb .next

@@ -10,11 +10,7 @@
 ;     and string accesses; none with AC=0, at CPL 0 or with CR0.AM=0
 ;   - #DF: contributory during contributory; benign then contributory is
 ;     serial; EXT in the error code for hardware events, not for INT n
-%define PORT 0xF4
-%macro REPORT 1
-    mov eax, %1
-    out PORT, eax
-%endmacro
+%include "common.inc"
 %macro RESUME 1
     mov dword [resume], %1
 %endmacro
@@ -33,35 +29,13 @@ R1_GATE  equ 0x58
 
 bits 16
 org 0x1000
-    cli
-    xor ax, ax
-    mov ds, ax
-    mov ss, ax
-    mov sp, 0x7000
-    lgdt [gdt_desc]
-    mov eax, cr0
-    or eax, 1
-    mov cr0, eax
-    jmp K_CODE32:pm32
+    REAL_MODE_START
+    REAL_TO_PM32
 
 bits 32
 pm32:
-    mov ax, K_DATA
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov esp, 0x7000
-    xor ecx, ecx
-.idt:
-    mov eax, [isr_table + ecx*4]
-    mov word [idt + ecx*8], ax
-    mov word [idt + ecx*8 + 2], K_CODE32
-    mov word [idt + ecx*8 + 4], 0x8E00
-    shr eax, 16
-    mov word [idt + ecx*8 + 6], ax
-    inc ecx
-    cmp ecx, 32
-    jb .idt
+    PM32_FLAT_DATA
+    IDT32_GATES isr_table, idt, K_CODE32
     lidt [idt_desc]
     mov dword [tss + 4], 0x6000   ; ESP0
     mov word [tss + 8], K_DATA    ; SS0
@@ -208,20 +182,7 @@ int31_handler:
     hlt
 
 ; Exception stubs: push a dummy error code where the CPU pushes none.
-%macro STUB 1
-isr_%1:
-%if (%1 == 8) || (%1 >= 10 && %1 <= 14) || (%1 == 17)
-%else
-    push 0
-%endif
-    push %1
-    jmp isr_common
-%endmacro
-%assign i 0
-%rep 32
-STUB i
-%assign i i+1
-%endrep
+ISR_STUBS isr
 
 isr_common:
     push eax
@@ -265,11 +226,7 @@ idt_desc:
 resume: dd 0
 
 isr_table:
-%assign i 0
-%rep 32
-    dd isr_ %+ i
-%assign i i+1
-%endrep
+ISR_TABLE isr, dd
 
 align 16
 tss: times 0x68 db 0

@@ -9,11 +9,7 @@
 ;   - #GP during #GP (gate not present) -> #DF; #PF during #PF delivery -> #DF;
 ;     #GP during #PF delivery -> #DF; #PF during #GP delivery is delivered
 ;     as a #PF (SDM Vol. 3A table 6-5)
-%define PORT 0xF4
-%macro REPORT 1
-    mov eax, %1
-    out PORT, eax
-%endmacro
+%include "common.inc"
 %macro RESUME 1
     lea rax, [rel %1]
     mov [resume], rax
@@ -104,20 +100,7 @@ org 0x1000
     REPORT 0x03
     hlt
 
-%macro STUB 1
-isr_%1:
-%if (%1 == 8) || (%1 >= 10 && %1 <= 14) || (%1 == 17)
-%else
-    push 0
-%endif
-    push %1
-    jmp isr_common
-%endmacro
-%assign i 0
-%rep 32
-STUB i
-%assign i i+1
-%endrep
+ISR_STUBS isr
 
 isr_common:
     push rax
@@ -150,11 +133,7 @@ idt_desc:
 resume: dq 0
 resume_rsp: dq 0
 isr_table:
-%assign i 0
-%rep 32
-    dq isr_ %+ i
-%assign i i+1
-%endrep
+ISR_TABLE isr, dq
 align 16
 tss: times 0x68 db 0
 align 16

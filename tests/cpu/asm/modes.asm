@@ -7,11 +7,7 @@
 ; 0xE0000000 | vector << 16 | (error code & 0xFFFF). tests/cpu/modes_test.cpp
 ; checks the exact sequence.
 
-%define PORT 0xF4
-%macro REPORT 1
-    mov eax, %1
-    out PORT, eax
-%endmacro
+%include "common.inc"
 
 ; GDT selectors (the SYSENTER/SYSCALL layouts need these neighbours).
 K_CODE32 equ 0x08
@@ -45,11 +41,7 @@ start16:
     mov word [0x30*4], rm_int30
     mov word [0x30*4+2], 0
     int 0x30
-    lgdt [gdt_desc]
-    mov eax, cr0
-    or eax, 1
-    mov cr0, eax
-    jmp K_CODE32:pm32
+    REAL_TO_PM32
 
 rm_int30:
     REPORT 0x02
@@ -67,17 +59,7 @@ pm32:
     mov esp, 0x7000
     REPORT 0x03
     ; IDT: 32 interrupt gates to the stubs.
-    xor ecx, ecx
-.idt:
-    mov eax, [isr32_table + ecx*4]
-    mov word [idt32 + ecx*8], ax
-    mov word [idt32 + ecx*8 + 2], K_CODE32
-    mov word [idt32 + ecx*8 + 4], 0x8E00
-    shr eax, 16
-    mov word [idt32 + ecx*8 + 6], ax
-    inc ecx
-    cmp ecx, 32
-    jb .idt
+    IDT32_GATES isr32_table, idt32, K_CODE32
     lidt [idt32_desc]
 
     ; #DE
@@ -151,20 +133,7 @@ fail:
     hlt
 
 ; Exception stubs (32-bit): push a dummy error code where the CPU pushes none.
-%macro STUB32 1
-isr32_%1:
-%if (%1 == 8) || (%1 >= 10 && %1 <= 14) || (%1 == 17)
-%else
-    push 0
-%endif
-    push %1
-    jmp isr32_common
-%endmacro
-%assign i 0
-%rep 32
-STUB32 i
-%assign i i+1
-%endrep
+ISR_STUBS isr32
 
 isr32_common:
     push eax
@@ -274,20 +243,7 @@ fail64:
     REPORT 0xBAD
     hlt
 
-%macro STUB64 1
-isr64_%1:
-%if (%1 == 8) || (%1 >= 10 && %1 <= 14) || (%1 == 17)
-%else
-    push 0
-%endif
-    push %1
-    jmp isr64_common
-%endmacro
-%assign i 0
-%rep 32
-STUB64 i
-%assign i i+1
-%endrep
+ISR_STUBS isr64
 
 isr64_common:
     push rax
@@ -441,17 +397,9 @@ resume:
     dq 0
 
 isr32_table:
-%assign i 0
-%rep 32
-    dd isr32_ %+ i
-%assign i i+1
-%endrep
+ISR_TABLE isr32, dd
 isr64_table:
-%assign i 0
-%rep 32
-    dq isr64_ %+ i
-%assign i i+1
-%endrep
+ISR_TABLE isr64, dq
 
 align 16
 tss32: times 0x68 db 0

@@ -4,11 +4,7 @@
 ;   task B: UD2 --#UD task gate--> task C --IRET--> task B
 ;   task B --IRETD (VM=1)--> V86 code: OUT via the TSS I/O bitmap, INT 31h
 ;   --DPL-3 interrupt gate--> ring 0 handler (V86 frame)
-%define PORT 0xF4
-%macro REPORT 1
-    mov eax, %1
-    out PORT, eax
-%endmacro
+%include "common.inc"
 
 K_CODE equ 0x08
 K_DATA equ 0x10
@@ -18,11 +14,7 @@ TSS_C  equ 0x28
 
 bits 16
 org 0x1000
-    cli
-    xor ax, ax
-    mov ds, ax
-    mov ss, ax
-    mov sp, 0x7000
+    REAL_MODE_START
     lgdt [gdt_desc]
     mov eax, cr0
     or eax, 1

@@ -9,11 +9,7 @@
 ;   VIF saved and cleared; set bit: #GP); INT3 is not IOPL-sensitive.
 ;   Ring 3 with IOPL 0 and PVI: CLI/STI change VIF, STI faults while VIP,
 ;   POPFD leaves IF/VIF alone; without PVI CLI faults.
-%define PORT 0xF4
-%macro REPORT 1
-    mov eax, %1
-    out PORT, eax
-%endmacro
+%include "common.inc"
 %macro RESUME 1
     mov dword [resume], %1
 %endmacro
@@ -43,35 +39,13 @@ TSS32    equ 0x28
 
 bits 16
 org 0x1000
-    cli
-    xor ax, ax
-    mov ds, ax
-    mov ss, ax
-    mov sp, 0x7000
-    lgdt [gdt_desc]
-    mov eax, cr0
-    or eax, 1
-    mov cr0, eax
-    jmp K_CODE32:pm32
+    REAL_MODE_START
+    REAL_TO_PM32
 
 bits 32
 pm32:
-    mov ax, K_DATA
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov esp, 0x7000
-    xor ecx, ecx
-.idt:
-    mov eax, [isr_table + ecx*4]
-    mov word [idt + ecx*8], ax
-    mov word [idt + ecx*8 + 2], K_CODE32
-    mov word [idt + ecx*8 + 4], 0x8E00
-    shr eax, 16
-    mov word [idt + ecx*8 + 6], ax
-    inc ecx
-    cmp ecx, 32
-    jb .idt
+    PM32_FLAT_DATA
+    IDT32_GATES isr_table, idt, K_CODE32
     mov eax, int3_handler         ; vector 3: DPL 3 so INT3 works from V86 and ring 3
     mov word [idt + 3*8], ax
     mov word [idt + 3*8 + 4], 0xEE00
@@ -163,11 +137,7 @@ v86_int40:
 ; ---------------------------------------------------------------- ring 3, PVI
 bits 32
 pvi_stage:
-    mov ax, K_DATA
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov esp, 0x7000
+    PM32_FLAT_DATA
     mov eax, cr4
     or eax, 2                     ; CR4.PVI
     mov cr4, eax
@@ -236,20 +206,7 @@ int3_handler:
     pop eax
     iretd
 
-%macro STUB 1
-isr_%1:
-%if (%1 == 8) || (%1 >= 10 && %1 <= 14) || (%1 == 17)
-%else
-    push 0
-%endif
-    push %1
-    jmp isr_common
-%endmacro
-%assign i 0
-%rep 32
-STUB i
-%assign i i+1
-%endrep
+ISR_STUBS isr
 
 isr_common:
     push eax
@@ -293,11 +250,7 @@ stage: dd 0
 int3_action: db 0
 
 isr_table:
-%assign i 0
-%rep 32
-    dd isr_ %+ i
-%assign i i+1
-%endrep
+ISR_TABLE isr, dd
 
 align 16
 tss:
