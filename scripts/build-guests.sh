@@ -464,11 +464,43 @@ export PATH=/bin:/sbin
 mount -t proc proc /proc
 test=
 grep -q 'pc64.test=storage' /proc/cmdline && test=storage
+grep -q 'pc64.test=ddbench' /proc/cmdline && test=ddbench
 umount /proc
 [ "$test" = storage ] && exec /storage-test
+[ "$test" = ddbench ] && exec /dd-bench
 exec /guest-init
 EOF
     write_init "$1/guest-init"
+    cat > "$1/dd-bench" <<'EOF'
+#!/bin/sh
+# benchmarks/ide_dd_bench.sh: sequential read of 64 MiB from the first IDE
+# disk with dd; the host times the span between the two markers.
+export PATH=/bin:/sbin
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+exec 0</dev/console 1>/dev/console 2>&1
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+KVER=$(uname -r)
+# pc64.pio=1: libata without DMA (a module parameter: insmod does not read
+# the kernel command line).
+dma=
+grep -q 'pc64.pio=1' /proc/cmdline && dma=dma=0
+while read -r m; do
+    case "$m" in
+        *libata.ko*) insmod "/lib/modules/$KVER/$m" $dma ;;
+        *) insmod "/lib/modules/$KVER/$m" ;;
+    esac
+done < "/lib/modules/$KVER/load-order"
+i=0
+while [ ! -b /dev/sda ] && [ $i -lt 600 ]; do i=$((i + 1)); sleep 0.1; done
+echo "PC64-DD-MODE: $(cat /sys/class/ata_device/dev1.0/xfer_mode 2>/dev/null)"
+echo "PC64-DD-START"
+dd if=/dev/sda of=/dev/null bs=1M count=64
+echo "PC64-DD-END"
+poweroff -f
+while true; do sleep 3600; done
+EOF
+    chmod 755 "$1/dd-bench"
     cat > "$1/storage-test" <<EOF
 #!/bin/sh
 # pc64 storage test (issue 8): IDE disk + CD through ata_piix.
