@@ -219,6 +219,28 @@ Segment checked_stack_segment(Core& c, uint16_t ss, unsigned cpl) {
   c.set_accessed(ss, d);
   return c.segment_from(ss, d);
 }
+
+// A far JMP/CALL's selector: null is #GP(0), outside its table #GP(sel).
+Core::Descriptor far_target_descriptor(Core& c, uint16_t sel) {
+  if ((sel & ~3) == 0) c.gp(0);
+  Core::Descriptor d;
+  if (!c.read_descriptor(sel, d)) c.gp(sel & ~3u);
+  return d;
+}
+
+// A direct far JMP/CALL to a code segment (SDM Vol. 2A, JMP and CALL): it
+// must be code; conforming needs DPL <= CPL, non-conforming RPL <= CPL and
+// DPL = CPL; then present (#NP).
+void check_direct_code_target(Core& c, uint16_t sel, const Core::Descriptor& d) {
+  const uint32_t err = sel & ~3u;
+  if (!(d.type() & 8)) c.gp(err);
+  if (d.type() & 4) {
+    if (d.dpl() > c.s.cpl) c.gp(err);
+  } else if ((sel & 3) > c.s.cpl || d.dpl() != c.s.cpl) {
+    c.gp(err);
+  }
+  if (!d.present()) c.raise(kNP, err);
+}
 }  // namespace
 
 void Core::far_jump(uint16_t sel, uint64_t offset, unsigned osize) {
@@ -229,17 +251,9 @@ void Core::far_jump(uint16_t sel, uint64_t offset, unsigned osize) {
     return;
   }
   const uint32_t err = sel & ~3u;
-  if ((sel & ~3) == 0) gp(0);
-  Descriptor d;
-  if (!read_descriptor(sel, d)) gp(err);
+  Descriptor d = far_target_descriptor(*this, sel);  // enter_code_segment sets its accessed bit
   if (d.s()) {
-    if (!(d.type() & 8)) gp(err);
-    if (d.type() & 4) {
-      if (d.dpl() > s.cpl) gp(err);
-    } else if ((sel & 3) > s.cpl || d.dpl() != s.cpl) {
-      gp(err);
-    }
-    if (!d.present()) raise(kNP, err);
+    check_direct_code_target(*this, sel, d);
     Segment old = s.seg[CS];
     unsigned old_mode = code_mode;
     enter_code_segment(*this, sel, d, s.cpl);
@@ -316,17 +330,9 @@ void Core::far_call(uint16_t sel, uint64_t offset, unsigned osize) {
     return;
   }
   const uint32_t err = sel & ~3u;
-  if ((sel & ~3) == 0) gp(0);
-  Descriptor d;
-  if (!read_descriptor(sel, d)) gp(err);
+  Descriptor d = far_target_descriptor(*this, sel);  // enter_code_segment sets its accessed bit
   if (d.s()) {
-    if (!(d.type() & 8)) gp(err);
-    if (d.type() & 4) {
-      if (d.dpl() > s.cpl) gp(err);
-    } else if ((sel & 3) > s.cpl || d.dpl() != s.cpl) {
-      gp(err);
-    }
-    if (!d.present()) raise(kNP, err);
+    check_direct_code_target(*this, sel, d);
     uint64_t sp = s.gpr[RSP];
     try {
       push_ret(osize);
