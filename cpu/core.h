@@ -31,6 +31,12 @@ struct GuestFault {
   uint32_t error;
 };
 
+// Thrown by a waiting x87/MMX instruction that must not start yet: CR0.NE = 0,
+// an unmasked exception pending and IGNNE# negated (SDM Vol. 1 D.2.1.1). Core::run
+// leaves RIP at the instruction and waits for an interrupt as after HLT; the
+// handler returns to the instruction, which then runs again (x87_pending_exception).
+struct X87Freeze {};
+
 enum Vector : uint8_t {
   kDE = 0, kDB = 1, kNMI = 2, kBP = 3, kOF = 4, kBR = 5, kUD = 6, kNM = 7, kDF = 8,
   kTS = 10, kNP = 11, kSS = 12, kGP = 13, kPF = 14, kMF = 16, kAC = 17, kMC = 18, kXM = 19,

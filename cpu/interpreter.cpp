@@ -295,6 +295,12 @@ uint64_t Core::run(uint64_t budget) {
       if (cur) retired = block_retired_base + static_cast<uint64_t>(cur - block_first);
       prev = nullptr;
       deliver_fault(f);
+    } catch (const X87Freeze&) {
+      // The instruction did not start: RIP stays at it, and the CPU waits for
+      // the FERR# interrupt (or an NMI) like HLT does.
+      if (cur) retired = block_retired_base + static_cast<uint64_t>(cur - block_first);
+      prev = nullptr;
+      halted = true;
     } catch (const DebugStop&) {  // an execution breakpoint: stop before the instruction
       if (cur) retired = block_retired_base + static_cast<uint64_t>(cur - block_first);
       stop_requested = true;

@@ -21,6 +21,12 @@ class InterruptSource {
   // negated when FNCLEX/FNINIT/... clear it. A PC chipset turns it into
   // IRQ13; without one nothing happens.
   virtual void set_ferr(bool) {}
+  // The CPU's IGNNE# input: while asserted, a waiting x87 instruction with an
+  // unmasked exception pending (CR0.NE = 0) ignores it and proceeds instead of
+  // freezing until the FERR# interrupt (SDM Vol. 1 D.2.1.1). A source without
+  // the PC's FERR#/IGNNE# logic reports it asserted: no IRQ13 could ever end
+  // the freeze there.
+  virtual bool ignne() const { return true; }
 
   // The local APIC's CPU-side registers. IA32_APIC_BASE (MSR 0x1B): a write
   // returning false raises #GP (reserved bits). CR8 is the task-priority

@@ -24,8 +24,9 @@ inline void check_sse(Core& c) {
 
 // A pending unmasked x87 exception (FSW.ES) is reported when the next waiting
 // x87 or MMX instruction starts: #MF with CR0.NE, else the legacy FERR# path
-// (SDM Vol. 1 8.7): FERR# to the chipset (IRQ13), the exception stays pending
-// and the instruction proceeds (as with IGNNE#).
+// (SDM Vol. 1 8.7, D.2.1): with IGNNE# the instruction proceeds; without,
+// FERR# goes to the chipset (IRQ13) and the instruction freezes (X87Freeze)
+// until the interrupt is taken.
 void x87_pending_exception(Core& c);
 // After an instruction that may clear FSW.ES (FNCLEX, FNINIT, FLDCW, FLDENV,
 // FRSTOR): negates FERR# when ES went from 1 to 0.

@@ -3,20 +3,29 @@
 // FNSAVE/FRSTOR (16/32-bit layouts), EMMS, and the pending-exception path
 // (#MF with CR0.NE) (SDM Vol. 1 8.1, 8.6-8.7; Vol. 2 per instruction).
 #include "cpu/sse_common.h"
+#include "mem/log.h"
 
 namespace pc64 {
 
 void x87_pending_exception(Core& c) {
   // SDM Vol. 1 8.7: with CR0.NE the pending exception is reported as #MF at
-  // this waiting instruction. With NE clear the CPU asserts FERR#, which a PC
-  // turns into IRQ13 (D.2.1); the instruction then proceeds as it would with
-  // IGNNE# asserted (pc64 does not freeze until the interrupt is taken: the
-  // IRQ13 handler runs at the next instruction boundary where IF allows it).
+  // this waiting instruction.
   if (c.s.cr0 & CR0_NE) c.raise(kMF);
-  if (c.intr) {
-    c.intr->set_ferr(true);
-    c.irq_poll = true;  // IRQ13 may now be pending at the PIC
-  }
+  // MS-DOS compatibility sub-mode (CR0.NE = 0; SDM Vol. 1 D.2.1.1, D.2.2):
+  // with IGNNE# asserted the exception is disregarded and the instruction
+  // proceeds. Otherwise the CPU asserts FERR#, which a PC turns into IRQ13,
+  // and freezes just before this instruction until an interrupt arrives; the
+  // handler (port 0xF0, FNCLEX) returns to the instruction, which starts
+  // again. INTR is only taken with IF = 1, so with IF = 0 the CPU stays
+  // frozen until an NMI or reset, as hardware does (D.2.2). QEMU and Bochs do
+  // not freeze: they raise IRQ13 and let the instruction proceed.
+  if (!c.intr || c.intr->ignne()) return;
+  c.intr->set_ferr(true);
+  c.irq_poll = true;  // IRQ13 is now pending at the PIC
+  if (!(c.s.rflags & IF))
+    PC64_LOG(LogLevel::Warn, "cpu", "x87 FERR# freeze with IF = 0 at RIP %#llx: waiting for an NMI or reset",
+             static_cast<unsigned long long>(c.s.rip));
+  throw X87Freeze{};
 }
 
 void x87_es_cleared(Core& c, uint16_t old_fsw) {

@@ -50,6 +50,7 @@ PcBoard::PcBoard(const MachineConfig& config, PhysicalMemory& mem, PortBus& port
   port92 = make<Port92>(own, ports, [&mem](bool on) { mem.set_a20(on); }, hooks.reset);
   coprocessor_error = make<CoprocessorError>(own, ports, IrqLine(router, CoprocessorError::kIrq));
   router->connect_ferr([c = coprocessor_error](bool asserted) { c->set_ferr(asserted); });
+  router->connect_ignne([c = coprocessor_error] { return c->ignne(); });
 
   switch (config.serial) {
     case SerialMode::Stdio:

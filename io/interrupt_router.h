@@ -85,6 +85,9 @@ class InterruptRouter final : public Device, public IrqSink, public InterruptSou
     if (ferr_) ferr_(asserted);
   }
   void connect_ferr(std::function<void(bool)> f) { ferr_ = std::move(f); }
+  // IGNNE# comes from the same coprocessor-error logic (set by a port 0xF0 write).
+  bool ignne() const override { return ignne_ ? ignne_() : true; }
+  void connect_ignne(std::function<bool()> f) { ignne_ = std::move(f); }
 
  private:
   void update_isa(unsigned irq);
@@ -93,6 +96,7 @@ class InterruptRouter final : public Device, public IrqSink, public InterruptSou
   IoApic& ioapic_;
   LocalApic& lapic_;
   std::function<void(bool)> ferr_;
+  std::function<bool()> ignne_;
 
   // ---- state ----
   std::array<bool, kIsaIrqs> isa_level_{};  // as driven by ISA devices

@@ -7,6 +7,7 @@
 #   guests/linux-cd.iso                                   isolinux El Torito CD (isohybrid)
 #   guests/linux-i386/{vmlinuz,initrd.cpio.gz}, guests/linux-i386.iso
 #                                                         32-bit kernel (686-pae) + i386 busybox
+#   guests/linux-i386/fpu-checks.expected                 what tests/guests/fpu/ prints natively, 32-bit
 #   guests/linux-hd.img                                   64 MiB MBR disk, FAT16 + syslinux
 #   guests/linux-storage/{initrd.cpio.gz,disk.img,cd.iso}  ata_piix storage test (pc64.test=storage):
 #                                                         initramfs + IDE/SCSI/FS modules, FAT disk, data CD
@@ -22,6 +23,7 @@
 # needs: apt (apt-get, apt-cache), dpkg (dpkg-deb), busybox-static, cpio, gzip,
 #        isolinux, syslinux, syslinux-common, xorriso, mtools, dosfstools, fdisk (sfdisk),
 #        kmod (depmod), coreutils, gcc + libc6-dev (static glibc, for tests/guests/fpu),
+#        gcc-multilib (gcc -m32 -static, the 32-bit FPU check; the host must run i386 binaries),
 #        file (optional, only for the final report)
 # (syslinux-utils is not required: xorriso writes the isohybrid MBR itself.)
 set -euo pipefail
@@ -365,14 +367,33 @@ if ! uptodate "$I386/vmlinuz" "$K32DIR/boot/vmlinuz-$K32VER"; then
     cp "$K32DIR/boot/vmlinuz-$K32VER" "$I386/vmlinuz.tmp" && mv "$I386/vmlinuz.tmp" "$I386/vmlinuz"
     echo "$K32VER" > "$I386/kernel-version"
 fi
-if ! uptodate "$I386/initrd.cpio.gz" "$BB32DIR/bin/busybox"; then
+# The FPU/SIMD check again as 32-bit code (x87 for double arithmetic, the
+# i386 glibc and busybox awk): built with gcc -m32 and run here, with the
+# i386 busybox, to record what the 32-bit guest must print.
+FPU_BIN32="$CACHE/fpu-test-i386"
+if ! uptodate "$FPU_BIN32" "$FPU_SRC/fpu_test.c"; then
+    step_start
+    gcc -m32 -static -O2 -o "$FPU_BIN32.tmp" "$FPU_SRC/fpu_test.c" -lm \
+        || die "gcc -m32 -static failed on $FPU_SRC/fpu_test.c (install gcc-multilib)"
+    mv "$FPU_BIN32.tmp" "$FPU_BIN32"
+    step_end "fpu-test-i386 (gcc -m32 -static)"
+fi
+if ! uptodate "$I386/fpu-checks.expected" "$FPU_BIN32" "$FPU_SRC/fpu-checks.sh" "$BB32DIR/bin/busybox"; then
+    GLIBC_TUNABLES="$FPU_TUNABLES" "$BB32DIR/bin/busybox" sh "$FPU_SRC/fpu-checks.sh" "$BB32DIR/bin/busybox" \
+        "$FPU_BIN32" > "$I386/fpu-checks.expected.tmp" 2>&1 \
+        || die "fpu-checks (i386) failed natively: can this host run i386 binaries (CONFIG_IA32_EMULATION)?"
+    mv "$I386/fpu-checks.expected.tmp" "$I386/fpu-checks.expected"
+fi
+if ! uptodate "$I386/initrd.cpio.gz" "$BB32DIR/bin/busybox" "$FPU_BIN32" "$FPU_SRC/fpu-checks.sh"; then
     step_start
     root="$CACHE/initramfs-i386-root"
     # The applet links come from the amd64 busybox (same Debian version and
-    # configuration), so the i386 binary never has to run on the host.
+    # configuration).
     busybox_root "$root"
     cp "$BB32DIR/bin/busybox" "$root/bin/busybox"
     write_init "$root/init"
+    cp "$FPU_BIN32" "$root/bin/fpu-test"
+    cp "$FPU_SRC/fpu-checks.sh" "$root/bin/pc64-fpu-checks"
     pack_initramfs "$root" "$I386/initrd.cpio.gz"
     step_end "linux-i386/initrd.cpio.gz"
 fi

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libsdl2-dev libzydis-dev zlib1g-dev doctest-dev libcxxopts-dev acpica-tools seabios)
-guest_pkgs=(busybox-static cpio isolinux syslinux syslinux-common syslinux-utils xorriso mtools dosfstools fdisk)
+guest_pkgs=(busybox-static cpio isolinux syslinux syslinux-common syslinux-utils xorriso mtools dosfstools fdisk gcc-multilib)
 test_pkgs=(nasm qemu-system-x86 qemu-utils xvfb xdotool x11-apps gdb)
 
 pkgs=("${build_pkgs[@]}" "${guest_pkgs[@]}")

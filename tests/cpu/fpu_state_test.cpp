@@ -15,6 +15,8 @@ namespace {
 constexpr uint64_t kData = Pc64Runner::kData;
 
 // Runs one instruction with RSI = kData; returns the fault vector or -1.
+constexpr int kFrozen = -2;  // exec(): the instruction froze (X87Freeze) instead of running
+
 int exec(Core& c, std::initializer_list<uint8_t> bytes) {
   std::vector<uint8_t> b(bytes);
   Insn in;
@@ -26,6 +28,8 @@ int exec(Core& c, std::initializer_list<uint8_t> bytes) {
     in.handler(c, in);
   } catch (const GuestFault& f) {
     return f.vector;
+  } catch (const X87Freeze&) {
+    return kFrozen;
   }
   return -1;
 }
@@ -264,12 +268,19 @@ TEST_CASE("XSAVE is advertised: CPUID.1 XSAVE/OSXSAVE, leaf 0xD, MOV CR4.OSXSAVE
   CHECK(exec(c, {0x0F, 0x01, 0xD0}) == kUD);
 }
 
-TEST_CASE("CR0.NE=0: a pending x87 exception asserts FERR# at the next waiting instruction; FNCLEX negates it") {
+TEST_CASE("CR0.NE=0: a pending x87 exception asserts FERR# and freezes the next waiting instruction; IGNNE# lets it run") {
+  // The PC's wiring in miniature: IGNNE# is set by the handler's port 0xF0
+  // write (here: by the test) and follows FERR#'s negation.
   struct FerrProbe final : InterruptSource {
     bool intr_pending() const override { return false; }
     uint8_t acknowledge_intr() override { return 0; }
-    void set_ferr(bool a) override { ++(a ? asserted : negated); }
+    void set_ferr(bool a) override {
+      ++(a ? asserted : negated);
+      if (!a) ignne_pin = false;
+    }
+    bool ignne() const override { return ignne_pin; }
     int asserted = 0, negated = 0;
+    bool ignne_pin = false;
   } probe;
   Pc64Runner r;
   Core& c = r.core();
@@ -281,38 +292,44 @@ TEST_CASE("CR0.NE=0: a pending x87 exception asserts FERR# at the next waiting i
   CHECK(exec(c, {0xDE, 0xF9}) == -1);  // fdivp: 1/0, unmasked -> pending (ES)
   CHECK((c.s.fpu.fsw & FSW_ES) != 0);
   CHECK(probe.asserted == 0);          // reported at the next waiting instruction
-  CHECK(exec(c, {0x9B}) == -1);        // fwait: FERR#, no #MF, carries on
+  CHECK(exec(c, {0xDF, 0xE0}) == -1);  // fnstsw ax (no-wait): runs
+  CHECK(exec(c, {0x9B}) == kFrozen);   // fwait: FERR#, no #MF, frozen
   CHECK(probe.asserted == 1);
-  CHECK(exec(c, {0xD9, 0xE8}) == -1);  // fld1 (waiting): FERR# stays asserted
-  CHECK(probe.asserted == 2);
-  CHECK(exec(c, {0xDB, 0xE2}) == -1);  // fnclex (no-wait): FERR# negated
+  CHECK(c.s.fpu.top() == 6);           // the unmasked #Z did not pop
+  CHECK(exec(c, {0xD9, 0xE8}) == kFrozen);  // fld1 (waiting) freezes too, and changes nothing
+  CHECK(c.s.fpu.top() == 6);
+  probe.ignne_pin = true;              // the IRQ13 handler wrote port 0xF0
+  CHECK(exec(c, {0x9B}) == -1);        // IGNNE#: proceeds, exception still pending
+  CHECK(exec(c, {0xD9, 0xE8}) == -1);
+  CHECK(c.s.fpu.top() == 5);
+  CHECK((c.s.fpu.fsw & FSW_ES) != 0);
+  CHECK(exec(c, {0xDB, 0xE2}) == -1);  // fnclex (no-wait): FERR# negated, IGNNE# follows
   CHECK(probe.negated == 1);
+  CHECK_FALSE(probe.ignne_pin);
   CHECK((c.s.fpu.fsw & FSW_ES) == 0);
   CHECK(exec(c, {0x9B}) == -1);
-  CHECK(probe.asserted == 2);
   // With CR0.NE the same pending exception is #MF and FERR# stays quiet.
   c.s.cr0 |= CR0_NE;
   c.s.fpu.fsw |= 0x0004 | FSW_ES | FSW_B;  // ZE pending again
   CHECK(exec(c, {0x9B}) == kMF);
-  CHECK(probe.asserted == 2);
+  const int before = probe.asserted;
   c.s.cr0 &= ~uint64_t(CR0_NE);
-  CHECK(exec(c, {0x9B}) == -1);
-  CHECK(probe.asserted == 3);
+  CHECK(exec(c, {0x9B}) == kFrozen);
+  CHECK(probe.asserted == before + 1);
   CHECK(exec(c, {0xDB, 0xE3}) == -1);  // fninit also negates it
   CHECK(probe.negated == 2);
   // So do FNSAVE (it reinitialises the FPU) and FXRSTOR of an image without ES.
   c.s.fpu.fsw |= 0x0004 | FSW_ES | FSW_B;
-  CHECK(exec(c, {0x9B}) == -1);
-  CHECK(probe.asserted == 4);
+  CHECK(exec(c, {0x9B}) == kFrozen);
   CHECK(exec(c, {0xDD, 0x36}) == -1);  // fnsave [rsi]
   CHECK(probe.negated == 3);
   CHECK(exec(c, {0x0F, 0xAE, 0x06}) == -1);  // fxsave [rsi]: a clean image
   c.s.fpu.fsw |= 0x0004 | FSW_ES | FSW_B;
-  CHECK(exec(c, {0x9B}) == -1);
-  CHECK(probe.asserted == 5);
+  CHECK(exec(c, {0x9B}) == kFrozen);
   CHECK(exec(c, {0x0F, 0xAE, 0x0E}) == -1);  // fxrstor [rsi]
   CHECK(probe.negated == 4);
   CHECK((c.s.fpu.fsw & FSW_ES) == 0);
+  CHECK(exec(c, {0x9B}) == -1);
 }
 
 TEST_CASE("FNINIT and RESET state; FpuState serialises both ways") {

@@ -5,7 +5,9 @@
 
 #include <initializer_list>
 #include <utility>
+#include <vector>
 
+#include "cpu/cpu_test_util.h"
 #include "frontend/machine.h"
 
 using namespace pc64;
@@ -84,8 +86,55 @@ TEST_CASE("DOS-style x87 error handling end to end: CR0.NE=0, FDIV by zero, FWAI
   s.gpr[RSP] = 0x7000;
   m.cpu().state_changed();
   m.run(20000);
-  CHECK(m.memory().read(0x500, 1) == 1);  // the FWAIT carried on (IGNNE# semantics)
+  CHECK(m.memory().read(0x500, 1) == 1);  // the FWAIT ran after the handler
   CHECK(m.memory().read(0x501, 1) == 1);  // IRQ13 ran exactly once
   CHECK_FALSE(m.board()->coprocessor_error->irq13());
   CHECK_FALSE(m.board()->coprocessor_error->ignne());  // FNCLEX negated FERR#, IGNNE# followed
+}
+
+namespace {
+// Records the 32-bit result words a guest program writes to port 0xF4
+// (tests/cpu/asm/common.inc's REPORT).
+MachineConfig small_pc() {
+  MachineConfig c;
+  c.ram_bytes = 16ULL << 20;
+  c.serial = SerialMode::None;
+  return c;
+}
+
+struct ResultPort final : PortHandler {
+  std::vector<uint32_t> words;
+  uint32_t io_read(uint16_t, unsigned) override { return 0xFFFFFFFF; }
+  void io_write(uint16_t, unsigned, uint32_t v) override { words.push_back(v); }
+};
+}  // namespace
+
+TEST_CASE("CR0.NE=0: the waiting x87 instruction freezes until the IRQ13 handler ran; IGNNE# lets it proceed") {
+  Machine m(small_pc());
+  REQUIRE(m.board());
+  m.reset();
+  ResultPort results;
+  m.ports().map(0xF4, 4, &results, "test results");
+  REQUIRE(m.board()->router->set_apic_base_msr(0xFEE00000));  // local APIC off: the 8259 drives INTR
+  const std::vector<uint8_t> prog = test::assemble_file(test::asm_source("x87_ferr.asm"));
+  m.memory().write_bytes(0x1000, prog.data(), prog.size());
+  CpuState& s = m.cpu().state();
+  REQUIRE((s.cr0 & CR0_NE) == 0);
+  s.seg[CS].selector = 0;
+  s.seg[CS].base = 0;
+  s.rip = 0x1000;
+  m.cpu().state_changed();
+  m.run(200000);
+  const std::vector<uint32_t> want = {
+      0x1,
+      0x13000000, 0x14000006,  // handler 1: interrupted at the frozen FLD1, which has not run (TOP 6)
+      0x20000105, 0x30000000,  // after it: ran once (TOP 5), ES clear
+      0x13000000, 0x14000006,  // handler 2: the same, leaves ES set
+      0x20000204, 0x30000001,  // IGNNE#: FLD1, FLD1, FWAIT proceeded without IRQ13 (TOP 4, ES still set)
+      0x13000000, 0x14000003,  // handler 3: FNCLEX negated FERR# and IGNNE#, FWAIT froze again
+      0x20000303, 0x30000000,
+      0xD0E};
+  CHECK(test::hex_words(results.words) == test::hex_words(want));
+  CHECK_FALSE(m.board()->coprocessor_error->irq13());
+  CHECK_FALSE(m.board()->coprocessor_error->ignne());
 }

@@ -12,7 +12,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 log="${PC64_GUEST_LOG_DIR:-$(cd "$here/../.." && pwd)/guests/logs}/pc64-$1.serial.log"
 expected=$2
 [ -s "$expected" ] || { echo "FAIL: no $expected (run scripts/build-guests.sh)"; exit 1; }
-[ -s "$log" ] || { echo "FAIL: no serial log $log (the linux-direct guest test writes it)"; exit 1; }
+[ -s "$log" ] || { echo "FAIL: no serial log $log (the guest boot test writes it)"; exit 1; }
 got=$(mktemp)
 trap 'rm -f "$got"' EXIT
 tr -d '\r' <"$log" | sed -n '/^PC64-FPU-BEGIN$/,/^PC64-AWK-END$/p' >"$got"

@@ -185,30 +185,12 @@ int31_handler:
 ISR_STUBS isr
 
 isr_common:
-    push eax
-    push ds
-    mov ax, K_DATA
-    mov ds, ax
-    mov eax, [esp + 8]            ; vector
-    shl eax, 16
-    mov ax, [esp + 12]            ; error code
-    or eax, 0xE0000000
-    out PORT, eax
-    mov eax, [resume]
-    mov [esp + 16], eax           ; return EIP
-    pop ds
-    pop eax
-    add esp, 8
-    iretd
+    ISR_COMMON_RESUME32
 
 ; ---------------------------------------------------------------- data
 align 8
 gdt:
-    dq 0
-    dq 0x00CF9B000000FFFF         ; 0x08 K_CODE32
-    dq 0x00CF93000000FFFF         ; 0x10 K_DATA
-    dq 0x00CFFB000000FFFF         ; 0x18 U_CODE32
-    dq 0x00CFF3000000FFFF         ; 0x20 U_DATA
+    GDT32_FLAT_RING0_RING3
     dw 0x67, tss, 0x8900, 0       ; 0x28 TSS
     dq 0x0040F30000007FFF         ; 0x30 ring-3 data, limit 0x7FFF, B
     dq 0x0040F70000000FFF         ; 0x38 ring-3 expand-down data, limit 0xFFF, B
