@@ -147,16 +147,24 @@ void Core::task_switch(uint16_t sel, Descriptor d, TaskSwitchReason reason, uint
 }
 
 void Core::task_gate_or_tss(uint16_t sel, const Descriptor& d, TaskSwitchReason reason, uint64_t return_rip,
-                            bool has_error, uint32_t error) {
-  if (d.type() != 5) {
-    task_switch(sel, d, reason, return_rip, has_error, error);
-    return;
+                            bool has_error, uint32_t error, uint32_t ext) {
+  try {
+    if (d.type() != 5) {
+      task_switch(sel, d, reason, return_rip, has_error, error);
+      return;
+    }
+    // Task gate: its selector names the TSS (SDM 7.2.5).
+    const uint16_t tss = static_cast<uint16_t>(d.lo >> 16);
+    Descriptor td;
+    if ((tss & 4) || (tss & ~3) == 0 || !read_descriptor(tss, td)) gp(tss & ~3u);
+    task_switch(tss, td, reason, return_rip, has_error, error);
+  } catch (GuestFault& f) {
+    // A fault while switching tasks to deliver an external interrupt or an
+    // exception carries EXT (SDM Vol. 3A 6.13; INT n pseudocode TASK-GATE:
+    // #TS/#NP/#GP(selector + EXT), #SS(EXT) pushing the error code).
+    if (ext && (f.vector == kTS || f.vector == kNP || f.vector == kSS || f.vector == kGP)) f.error |= 1;
+    throw;
   }
-  // Task gate: its selector names the TSS (SDM 7.2.5).
-  const uint16_t tss = static_cast<uint16_t>(d.lo >> 16);
-  Descriptor td;
-  if ((tss & 4) || (tss & ~3) == 0 || !read_descriptor(tss, td)) gp(tss & ~3u);
-  task_switch(tss, td, reason, return_rip, has_error, error);
 }
 
 }  // namespace pc64

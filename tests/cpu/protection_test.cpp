@@ -40,6 +40,19 @@ struct OneIrq : InterruptSource {
   bool take_nmi() override { return false; }
 };
 
+// External interrupts the guest asks for: a vector written to port 0xF5 is
+// raised until acknowledged.
+struct PortIrq : InterruptSource {
+  TestPorts& ports;
+  explicit PortIrq(TestPorts& p) : ports(p) {}
+  bool intr_pending() const override { return ports.last_write.count(0xF5) != 0; }
+  uint8_t acknowledge_intr() override {
+    const uint8_t v = static_cast<uint8_t>(ports.last_write[0xF5]);
+    ports.last_write.erase(0xF5);
+    return v;
+  }
+};
+
 }  // namespace
 
 TEST_CASE("protection: LAR/LSL/VERR/VERW/ARPL on every descriptor type, 16-bit gates, far CALL/RET/IRET") {
@@ -336,4 +349,31 @@ idtd:
   m.mem.read_bytes(0x3000, &err, 8);
   CHECK(err == 0x203);
   CHECK_FALSE(irq.pending);
+}
+
+TEST_CASE("protection: faults of a task switch through an IDT task gate carry EXT for hardware events only") {
+  Machine m;
+  PortIrq irq(m.ports);
+  m.cpu.set_interrupt_source(&irq);
+  m.load(0x1000, assemble_file(asm_source("task_faults.asm")));
+  m.real_mode(0x1000);
+  m.run(100000);
+  const std::vector<uint32_t> want = {
+      0x01,
+      0xE00B0020,  // INT 0x40, gate to a not-present TSS: #NP(0x20)
+      0xE00A0028,  // INT 0x41, TSS limit 0x2B: #TS(0x28)
+      0xE00D0018,  // INT 0x42, gate to the running (busy) TSS: #GP(0x18)
+      0xE00D000C,  // INT 0x43, TSS selector with TI = 1: #GP(0x0C)
+      0x02,
+      0xE00B0021,  // the same four as external interrupts: EXT = 1
+      0xE00A0029,
+      0xE00D0019,
+      0xE00D000D,
+      0x03,
+      0xE00A0029,  // #UD through a task gate to the small TSS: #TS(0x28 + EXT)
+      0x04,
+  };
+  CHECK(m.cpu.halted());
+  CHECK_FALSE(m.cpu.shutdown());
+  CHECK(hex_words(m.ports.results) == hex_words(want));
 }

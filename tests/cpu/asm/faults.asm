@@ -184,22 +184,7 @@ int31_handler:
 ; Exception stubs: push a dummy error code where the CPU pushes none.
 ISR_STUBS isr
 
-isr_common:
-    push eax
-    push ds
-    mov ax, K_DATA
-    mov ds, ax
-    mov eax, [esp + 8]            ; vector
-    shl eax, 16
-    mov ax, [esp + 12]            ; error code
-    or eax, 0xE0000000
-    out PORT, eax
-    mov eax, [resume]
-    mov [esp + 16], eax           ; return EIP
-    pop ds
-    pop eax
-    add esp, 8
-    iretd
+ISR32_REPORT_RESUME isr, K_DATA
 
 ; ---------------------------------------------------------------- data
 align 8
