@@ -88,6 +88,10 @@ void Core::task_switch(uint16_t sel, Descriptor d, TaskSwitchReason reason, uint
   s.tr.limit = d.limit();
   s.tr.attr = d.attr();
   s.cr0 |= CR0_TS;
+  // The local breakpoint enables L0-L3 and LE belong to the old task (SDM
+  // Vol. 3B 18.2.4): cleared on every task switch.
+  s.dr[7] &= ~uint64_t(0x155);
+  dbg.sync_guest(*this);
   if (wide && (s.cr0 & CR0_PG) && ncr3 != s.cr3) {
     // PAE: the new task's PDPTEs load with its CR3; if they are bad, fall
     // back to reading them at walk time rather than failing the switch.
