@@ -56,10 +56,6 @@ struct PortIrq : InterruptSource {
 }  // namespace
 
 TEST_CASE("protection: LAR/LSL/VERR/VERW/ARPL on every descriptor type, 16-bit gates, far CALL/RET/IRET") {
-  Machine m;
-  m.load(0x1000, assemble_file(asm_source("descriptors.asm")));
-  m.real_mode(0x1000);
-  m.run(200000);
   std::vector<uint32_t> want = {0xE0060000, 0xE0060000, 0x01};  // LAR, ARPL in real mode: #UD
   // CPL 0, RPL 0. ZF bits: LAR LSL VERR VERW.
   append(want, {
@@ -172,16 +168,10 @@ TEST_CASE("protection: LAR/LSL/VERR/VERW/ARPL on every descriptor type, 16-bit g
                               0x47EC, 0x10,  // INT from ring 3 with a 16-bit TSS: its SP0/SS0
                               0x1F,
                           });
-  CHECK(m.cpu.halted());
-  CHECK_FALSE(m.cpu.shutdown());
-  CHECK(hex_words(m.ports.results) == hex_words(want));
+  check_program("descriptors.asm", want, false, 200000);
 }
 
 TEST_CASE("protection: LAR/LSL/VERR/VERW in 64-bit mode accept only IA-32e system types") {
-  Machine m;
-  m.load(0x1000, assemble_file(asm_source("descriptors64.asm")));
-  m.long_mode(0x1000);
-  m.run(20000);
   std::vector<uint32_t> want;
   append(want, {
                    {0x08, 0x00A09B00, 0xFFFFFFFF, 0xE},  // code64 (L=1)
@@ -199,15 +189,10 @@ TEST_CASE("protection: LAR/LSL/VERR/VERW in 64-bit mode accept only IA-32e syste
                    {0x88, kNone, kNone, 0x0},            // beyond the GDT limit
                });
   want.insert(want.end(), {0, 0});  // 64-bit destinations are zero-extended
-  CHECK(m.cpu.halted());
-  CHECK(hex_words(m.ports.results) == hex_words(want));
+  check_program("descriptors64.asm", want, true, 20000);
 }
 
 TEST_CASE("protection: SS limit faults are #SS, #AC alignment checks, #DF rules and EXT in error codes") {
-  Machine m;
-  m.load(0x1000, assemble_file(asm_source("faults.asm")));
-  m.real_mode(0x1000);
-  m.run(100000);
   const std::vector<uint32_t> want = {
       0x01,
       // ring 3 with SS limit 0x7FFF
@@ -241,16 +226,10 @@ TEST_CASE("protection: SS limit faults are #SS, #AC alignment checks, #DF rules 
       0xE00B019A,  // INT 0x33, not present: #NP(0x33*8 + IDT)
       0x04,
   };
-  CHECK(m.cpu.halted());
-  CHECK_FALSE(m.cpu.shutdown());
-  CHECK(hex_words(m.ports.results) == hex_words(want));
+  check_program("faults.asm", want);
 }
 
 TEST_CASE("protection: 64-bit non-canonical stack references are #SS(0); #DF rules with #PF") {
-  Machine m;
-  m.load(0x1000, assemble_file(asm_source("faults64.asm")));
-  m.long_mode(0x1000);
-  m.run(100000);
   const std::vector<uint32_t> want = {
       0x01,
       0xE00C0000,  // PUSH with a non-canonical RSP
@@ -268,16 +247,10 @@ TEST_CASE("protection: 64-bit non-canonical stack references are #SS(0); #DF rul
       0x40001FF8,
       0x03,
   };
-  CHECK(m.cpu.halted());
-  CHECK_FALSE(m.cpu.shutdown());
-  CHECK(hex_words(m.ports.results) == hex_words(want));
+  check_program("faults64.asm", want, true);
 }
 
 TEST_CASE("protection: VME in virtual-8086 mode and PVI at CPL 3 (VIF, VIP, redirection bitmap)") {
-  Machine m;
-  m.load(0x1000, assemble_file(asm_source("vme.asm")));
-  m.real_mode(0x1000);
-  m.run(100000);
   const std::vector<uint32_t> want = {
       0x01,
       0x313000,    // V86 CLI: PUSHF shows IF = VIF = 0 and IOPL 3
@@ -310,9 +283,7 @@ TEST_CASE("protection: VME in virtual-8086 mode and PVI at CPL 3 (VIF, VIP, redi
       0xE00D0000,  // HLT
       0x03,
   };
-  CHECK(m.cpu.halted());
-  CHECK_FALSE(m.cpu.shutdown());
-  CHECK(hex_words(m.ports.results) == hex_words(want));
+  check_program("vme.asm", want);
 }
 
 TEST_CASE("protection: an external interrupt through a bad gate sets EXT in the error code") {
@@ -355,9 +326,6 @@ TEST_CASE("protection: faults of a task switch through an IDT task gate carry EX
   Machine m;
   PortIrq irq(m.ports);
   m.cpu.set_interrupt_source(&irq);
-  m.load(0x1000, assemble_file(asm_source("task_faults.asm")));
-  m.real_mode(0x1000);
-  m.run(100000);
   const std::vector<uint32_t> want = {
       0x01,
       0xE00B0020,  // INT 0x40, gate to a not-present TSS: #NP(0x20)
@@ -373,7 +341,5 @@ TEST_CASE("protection: faults of a task switch through an IDT task gate carry EX
       0xE00A0029,  // #UD through a task gate to the small TSS: #TS(0x28 + EXT)
       0x04,
   };
-  CHECK(m.cpu.halted());
-  CHECK_FALSE(m.cpu.shutdown());
-  CHECK(hex_words(m.ports.results) == hex_words(want));
+  check_program(m, "task_faults.asm", want);
 }

@@ -9,12 +9,16 @@
 %macro RESUME 1
     mov dword [resume], %1
 %endmacro
-; External interrupt %1: raised by the test's source, taken at the HLT.
+; External interrupt %1: raised by the test's source, taken at the HLT; the
+; fault it causes resumes right after, with interrupts off again.
 %macro EXTINT 1
+    RESUME %%back
     mov al, %1
     out 0xF5, al
     sti
     hlt
+%%back:
+    cli
 %endmacro
 
 K_CODE32  equ 0x08
@@ -25,15 +29,7 @@ TSS_SMALL equ 0x28                ; limit 0x2B: too small for a 32-bit TSS
 LDT_SEL   equ 0x30
 TSS_LOCAL equ 0x0C                ; TI = 1: a TSS must be in the GDT
 
-bits 16
-org 0x1000
-    REAL_MODE_START
-    REAL_TO_PM32
-
-bits 32
-pm32:
-    PM32_FLAT_DATA
-    IDT32_GATES isr_table, idt, K_CODE32
+START_PM32_WITH_ISRS
     ; #UD goes through a task gate to the too-small TSS.
     mov dword [idt + 6*8], TSS_SMALL << 16
     mov dword [idt + 6*8 + 4], 0x8500
@@ -54,18 +50,10 @@ pm32:
     int 0x43                      ; TSS selector in the LDT: #GP(0x0C)
 .d: REPORT 0x02
     ; External interrupts: EXT = 1.
-    RESUME .e
     EXTINT 0x40                   ; #NP(0x21)
-.e: cli
-    RESUME .f
     EXTINT 0x41                   ; #TS(0x29)
-.f: cli
-    RESUME .g
     EXTINT 0x42                   ; #GP(0x19)
-.g: cli
-    RESUME .h
     EXTINT 0x43                   ; #GP(0x0D)
-.h: cli
     REPORT 0x03
     ; An exception (#UD, benign) through a task gate: EXT = 1, and the #TS
     ; is delivered as is.
@@ -78,11 +66,7 @@ ISR_STUBS isr
 ISR32_REPORT_RESUME isr, K_DATA
 
 ; ---------------------------------------------------------------- data
-align 8
-gdt:
-    dq 0
-    dq 0x00CF9B000000FFFF         ; 0x08 K_CODE32
-    dq 0x00CF93000000FFFF         ; 0x10 K_DATA
+GDT_FLAT32
     dw 0x67, tss_a, 0x8900, 0     ; 0x18 TSS A
     dw 0x67, tss_b, 0x0900, 0     ; 0x20 32-bit TSS, not present
     dw 0x2B, tss_b, 0x8900, 0     ; 0x28 32-bit TSS, limit too small
