@@ -234,18 +234,7 @@ fail64:
 
 ISR_STUBS isr64
 
-isr64_common:
-    push rax
-    mov rax, [rsp + 8]            ; vector
-    shl eax, 16
-    mov ax, [rsp + 16]            ; error code
-    or eax, 0xE0000000
-    out PORT, eax
-    mov rax, [resume]
-    mov [rsp + 24], rax           ; return RIP
-    pop rax
-    add rsp, 16
-    iretq
+ISR64_REPORT_RESUME isr64
 
 ; ---------------------------------------------------------------- back to legacy protected mode
 bits 32
