@@ -142,6 +142,9 @@ void Core::task_switch(uint16_t sel, Descriptor d, TaskSwitchReason reason, uint
     if (wide) push<uint32_t>(error);
     else push<uint16_t>(static_cast<uint16_t>(error));
   }
+  // EIP beyond the new CS limit faults here, as part of the switch, so an
+  // external event's #GP gets EXT (task_gate_or_tss); SDM Vol. 2A INT n.
+  if (nip > s.seg[CS].limit) gp(0);
   if (wide && (read_sys<uint16_t>(nb + kTrap) & 1)) {
     // TSS T bit: a #DB trap once the switch is complete, before the new
     // task's first instruction, with DR6.BT (SDM Vol. 3B 18.2.3, 18.3.1.5).

@@ -340,6 +340,10 @@ TEST_CASE("protection: faults of a task switch through an IDT task gate carry EX
       0x03,
       0xE00A0029,  // #UD through a task gate to the small TSS: #TS(0x28 + EXT)
       0x04,
+      0xE00D0000,  // INT 0x44 to a task whose EIP is beyond its CS limit: #GP(0)
+      0xE00D0001,  // the same from an external interrupt: #GP(EXT)
+      0x48,        // ... delivered in the new task
+      0x05,
   };
   check_program(m, "task_faults.asm", want);
 }

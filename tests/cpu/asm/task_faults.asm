@@ -28,6 +28,9 @@ TSS_NP    equ 0x20                ; not present
 TSS_SMALL equ 0x28                ; limit 0x2B: too small for a 32-bit TSS
 LDT_SEL   equ 0x30
 TSS_LOCAL equ 0x0C                ; TI = 1: a TSS must be in the GDT
+SMALL_CS  equ 0x38                ; ring-0 code, limit 0xFFFF
+TSS_D     equ 0x40                ; tasks whose EIP is beyond that limit
+TSS_E     equ 0x48
 
 START_PM32_WITH_ISRS
     ; #UD goes through a task gate to the too-small TSS.
@@ -60,6 +63,14 @@ START_PM32_WITH_ISRS
     RESUME .i
     ud2                           ; #TS(0x29)
 .i: REPORT 0x04
+    ; The new task's EIP beyond its CS limit: #GP(EXT) in the new task
+    ; (SDM Vol. 2A INT n, TASK-GATE). The handler resumes in that task.
+    RESUME .j
+    int 0x44                      ; to task D: #GP(0)
+.j: EXTINT 0x45                   ; task D to task E: #GP(1)
+    str eax
+    out PORT, eax                 ; TSS_E: still in task E
+    REPORT 0x05
     hlt
 
 ISR_STUBS isr
@@ -71,12 +82,15 @@ GDT_FLAT32
     dw 0x67, tss_b, 0x0900, 0     ; 0x20 32-bit TSS, not present
     dw 0x2B, tss_b, 0x8900, 0     ; 0x28 32-bit TSS, limit too small
     dw 15, ldt, 0x8200, 0         ; 0x30 LDT
+    dq 0x00409B000000FFFF         ; 0x38 SMALL_CS
+    dw 0x67, tss_d, 0x8900, 0     ; 0x40 TSS D
+    dw 0x67, tss_e, 0x8900, 0     ; 0x48 TSS E
 gdt_end:
 gdt_desc:
     dw gdt_end - gdt - 1
     dd gdt
 idt_desc:
-    dw 0x44*8 - 1
+    dw 0x46*8 - 1
     dd idt
 resume: dd 0
 
@@ -92,6 +106,17 @@ align 16
 tss_a: times 0x68 db 0
 align 16
 tss_b: times 0x68 db 0
+%macro TSS32_AT 2                 ; EIP %1, ESP %2; flat data, CS = SMALL_CS
+    dd 0, 0, 0, 0, 0, 0, 0, 0     ; link, ESP0-SS2, CR3
+    dd %1, 2                      ; EIP, EFLAGS
+    dd 0, 0, 0, 0, %2, 0, 0, 0    ; EAX..EDI
+    dd K_DATA, SMALL_CS, K_DATA, K_DATA, K_DATA, K_DATA
+    dd 0, 0
+%endmacro
+align 16
+tss_d: TSS32_AT 0x20000, 0x6800
+align 16
+tss_e: TSS32_AT 0x20000, 0x6400
 align 8
 idt:
     times 0x40*8 db 0
@@ -99,3 +124,5 @@ idt:
     dw 0, TSS_SMALL, 0x8500, 0    ; 0x41
     dw 0, TSS_A, 0x8500, 0        ; 0x42
     dw 0, TSS_LOCAL, 0x8500, 0    ; 0x43
+    dw 0, TSS_D, 0x8500, 0        ; 0x44
+    dw 0, TSS_E, 0x8500, 0        ; 0x45
