@@ -2,7 +2,8 @@
 // benchmarks/sse2_loop.asm (SSE2 doubles), assembled with nasm at start-up,
 // in 64-bit mode for a fixed instruction budget each and reports guest MIPS
 // (instructions retired per host CPU-second) for both.
-//   pc64_cpu_bench [instructions]   (default 300 million per loop)
+//   pc64_cpu_bench [instructions] [dr]   (default 300 million per loop; "dr"
+//   adds cpu_loop with a guest DR0 execution breakpoint armed)
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -21,7 +22,9 @@ struct NoPorts : pc64::PortIo {
 };
 
 // Runs one loop for `budget` instructions and prints its MIPS; false on a CPU shutdown.
-bool bench(const char* file, const char* what, uint64_t budget) {
+// `dr_exec`: the guest has a DR0 execution breakpoint armed at an address the
+// loop never reaches (costs nothing: only that address's offset is checked).
+bool bench(const char* file, const char* what, uint64_t budget, bool dr_exec = false) {
   std::vector<uint8_t> code = pc64::bench::assemble(std::string(PC64_BENCH_DIR "/") + file, "pc64_cpu_bench");
   pc64::PhysicalMemory mem(64ull << 20);
   NoPorts ports;
@@ -31,6 +34,10 @@ bool bench(const char* file, const char* what, uint64_t budget) {
   cpu.state().cr4 |= pc64::CR4_OSFXSR | pc64::CR4_OSXMMEXCPT;  // SSE enabled, as any OS does
   cpu.state().rip = 0x10000;
   cpu.state().gpr[pc64::RSP] = 0x80000;
+  if (dr_exec) {
+    cpu.state().dr[0] = 0xFFF123;
+    cpu.state().dr[7] = 0x401;  // L0, R/W 00: execution
+  }
   cpu.run(1000000);  // warm up: decode the blocks
   auto t0 = std::chrono::steady_clock::now();
   const double c0 = pc64::bench::cpu_seconds();
@@ -59,5 +66,7 @@ int main(int argc, char** argv) {
 #endif
   bool ok = bench("cpu_loop.asm", "cpu_loop (64-bit integer/load/store/branch/call)", budget);
   ok = bench("sse2_loop.asm", sse, budget) && ok;
+  if (argc > 2 && std::string(argv[2]) == "dr")
+    ok = bench("cpu_loop.asm", "cpu_loop with a guest DR0 execution breakpoint armed elsewhere", budget, true) && ok;
   return ok ? 0 : 1;
 }

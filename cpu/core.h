@@ -311,9 +311,11 @@ class Core final : public CodeWriteListener {
   enum class TaskSwitchReason { Jmp, Call, Interrupt, Iret };
   void task_switch(uint16_t sel, Descriptor d, TaskSwitchReason reason, uint64_t return_rip, bool has_error = false,
                    uint32_t error = 0);
-  // Task gate / TSS descriptor as the target of JMP/CALL/INT.
+  // Task gate / TSS descriptor as the target of JMP/CALL/INT. `ext` (0 or 1)
+  // is the EXT bit of the event being delivered: it goes into the error code
+  // of any #TS/#NP/#SS/#GP the switch raises.
   void task_gate_or_tss(uint16_t sel, const Descriptor& d, TaskSwitchReason reason, uint64_t return_rip,
-                        bool has_error = false, uint32_t error = 0);
+                        bool has_error = false, uint32_t error = 0, uint32_t ext = 0);
 
   // ---------------- interrupts (interrupts.cpp) ----------------
   // Delivers an interrupt or exception through the IVT/IDT. `soft` is INT n

@@ -31,7 +31,7 @@ void DebugTraps::sync_guest(Core& c) {
   // DR7: L/G enable bits 2n/2n+1, R/W at 16+4n, LEN at 18+4n (SDM Vol. 3B 18.2.4).
   const uint64_t dr7 = c.s.dr[7];
   GuestBp g[4];
-  unsigned data = 0, io = 0;
+  unsigned data = 0, io = 0, exec = 0;
   for (unsigned n = 0; n < 4; ++n) {
     if (!((dr7 >> (2 * n)) & 3)) continue;
     unsigned rw = (dr7 >> (16 + 4 * n)) & 3, len_code = (dr7 >> (18 + 4 * n)) & 3;
@@ -41,13 +41,29 @@ void DebugTraps::sync_guest(Core& c) {
     g[n].addr = c.s.dr[n] & ~(g[n].len - 1);  // the low address bits are ignored (18.2.5)
     if (rw == 1 || rw == 3) data |= 1u << n;
     if (rw == 2) io |= 1u << n;
+    if (rw == 0) {  // execution: the instruction's first byte, LEN ignored
+      exec |= 1u << n;
+      g[n].addr = c.s.dr[n];
+      g[n].len = 1;
+    }
   }
-  bool same = data == guest_data_mask_ && io == guest_io_mask_;
-  for (unsigned n = 0; n < 4 && same; ++n)
-    if (((data | io) >> n & 1) && (g[n].addr != guest_[n].addr || g[n].len != guest_[n].len || g[n].rw != guest_[n].rw))
-      same = false;
+  bool same = data == guest_data_mask_ && io == guest_io_mask_ && exec == guest_exec_mask_;
+  bool same_exec_offsets = exec == guest_exec_mask_;
+  for (unsigned n = 0; n < 4; ++n) {
+    if (!((data | io | exec) >> n & 1)) continue;
+    if (g[n].addr != guest_[n].addr || g[n].len != guest_[n].len || g[n].rw != guest_[n].rw) same = false;
+    if ((exec >> n & 1) && ((g[n].addr ^ guest_[n].addr) & (kPage - 1))) same_exec_offsets = false;
+  }
   if (same) return;
   std::copy(std::begin(g), std::end(g), std::begin(guest_));
+  guest_exec_mask_ = exec;
+  if (!same_exec_offsets) {
+    // Blocks carry h_breakpoint at the old offsets: decode afresh. The block
+    // running now stays alive until the next boundary, which comes right
+    // after this instruction.
+    c.blocks.clear();
+    c.exit_block = true;
+  }
   guest_data_mask_ = data;
   guest_io_mask_ = io;
   events_ = vector_count_ || !ports_.empty() || cr3_break_ || mode_break_ || guest_io_mask_;
@@ -144,6 +160,8 @@ void DebugTraps::on_run(Core& c) {
 }
 
 bool DebugTraps::exec_at(Core& c, uint64_t lin, const uint8_t* host) const {
+  for (unsigned n = 0; n < 4; ++n)
+    if ((guest_exec_mask_ >> n & 1) && ((guest_[n].addr ^ lin) & (kPage - 1)) == 0) return true;
   for (const Breakpoint& b : bps_) {
     if (!b.physical) {
       if (b.addr == lin) return true;
@@ -177,8 +195,19 @@ void DebugTraps::check_exec(Core& c) {
   }
 }
 
+void DebugTraps::check_guest_exec(Core& c, uint64_t lin) {
+  if (rf_suppress_ || (c.s.rflags & RF)) return;
+  uint64_t bits = 0;
+  for (unsigned n = 0; n < 4; ++n)
+    if ((guest_exec_mask_ >> n & 1) && guest_[n].addr == lin) bits |= 1u << n;
+  if (!bits) return;
+  c.s.dr[6] = (c.s.dr[6] & ~0xFull) | bits;
+  c.raise(kDB);  // a fault: RIP stays on the instruction (SDM Vol. 3B 18.3.1.1)
+}
+
 void h_breakpoint(Core& c, const Insn& i) {
   c.dbg.check_exec(c);
+  c.dbg.check_guest_exec(c, current_linear(c));
   // Not stopping: run the instruction's real handler, decoded again from
   // its bytes (fetched already, so no new fault; the next page is read only
   // if the instruction needs it, as the fetch did).

@@ -99,7 +99,7 @@ class DebugTraps {
   uint64_t generation() const { return generation_; }
 
   // ---- hooks (cpu/) ----
-  bool has_exec() const { return !bps_.empty(); }
+  bool has_exec() const { return !bps_.empty() || guest_exec_mask_; }
   bool events() const { return events_; }
   // decode_block: does the instruction at linear `lin`, whose first byte is
   // at host address `host`, need h_breakpoint?
@@ -112,10 +112,29 @@ class DebugTraps {
 
   // ---- the guest's own debug registers (SDM Vol. 3B 18.2) ----
   // Data (R/W 01, 11) and I/O (R/W 10 with CR4.DE) breakpoints of DR0-DR3
-  // ride on the same watch/port hooks. Rebuilt after MOV to DR0-3/DR7 and at
-  // run() entry (state loads, reset). Execution breakpoints (R/W 00) stay in
-  // Core::run_one_debug.
+  // ride on the same watch/port hooks. Execution breakpoints (R/W 00) are
+  // baked into blocks like the debugger's: exec_at() matches every
+  // instruction at the breakpoint's page offset (blocks are keyed by host
+  // address, so one block may run under several linear mappings) and
+  // h_breakpoint compares the real linear address. Rebuilt after MOV to
+  // DR0-3/DR7, task switches and at run() entry (state loads, reset); a
+  // change of the execution set drops every block.
   void sync_guest(Core& c);
+  // Data or I/O breakpoints armed: Core::run takes the one-instruction
+  // path (run_one_debug delivers their traps). Execution breakpoints alone
+  // cost nothing on instructions elsewhere.
+  bool guest_step() const { return (guest_data_mask_ | guest_io_mask_) != 0; }
+  // h_breakpoint: an armed execution breakpoint at linear `lin` raises the
+  // #DB fault before the instruction, with its DR6 B0-B3 bits.
+  void check_guest_exec(Core& c, uint64_t lin);
+  // Core::run_one_debug: RF was set when the instruction started, so its
+  // execution breakpoints do not fire (RF itself is already cleared then;
+  // SDM Vol. 3B 18.3.1.1). For the duration of one instruction.
+  struct RfScope {
+    DebugTraps& d;
+    RfScope(DebugTraps& t, bool rf) : d(t) { d.rf_suppress_ = rf; }
+    ~RfScope() { d.rf_suppress_ = false; }
+  };
   // A guest data/I/O breakpoint matched during the last instruction (DR6
   // B0-B3 already set): Core::run_one_debug delivers the #DB trap.
   bool take_guest_trap() {
@@ -150,6 +169,8 @@ class DebugTraps {
     unsigned rw = 0;  // DR7 R/W field: 1 write, 2 I/O, 3 read/write
   } guest_[4];
   unsigned guest_data_mask_ = 0, guest_io_mask_ = 0;  // bit n: DRn armed as data / I/O breakpoint
+  unsigned guest_exec_mask_ = 0;                      // bit n: DRn armed as execution breakpoint
+  bool rf_suppress_ = false;
   bool guest_trap_ = false;
   bool any_watch_ = false;
   std::vector<Breakpoint> bps_;

@@ -99,6 +99,10 @@ uint8_t gpr_code(ZydisRegister r) {
   return id < 0 ? kRegZero : static_cast<uint8_t>(id);
 }
 
+// In 64-bit mode Zydis already drops CS/DS/ES/SS override prefixes (they are
+// ignored, SDM Vol. 1 3.3.7.1) and reports SS only for an RSP/RBP base, which
+// is what picks #SS over #GP for a non-canonical address
+// (tests/cpu/canonical_fault_diff_test.cpp checks this against the host).
 uint8_t seg_code(ZydisRegister r) {
   if (r >= ZYDIS_REGISTER_ES && r <= ZYDIS_REGISTER_GS) return static_cast<uint8_t>(r - ZYDIS_REGISTER_ES);
   return DS;

@@ -60,19 +60,11 @@ static void decode_block(Core& c, Block& b, uint64_t lin, const uint8_t* host, u
 }
 
 void Core::run_one_debug(const Insn& insn, uint64_t lin) {
-  // Instruction breakpoints are faults, checked before the instruction unless
-  // RF is set (which suppresses them for one instruction).
-  const uint64_t dr7 = s.dr[7];
-  if (!(s.rflags & RF)) {
-    for (unsigned n = 0; n < 4; ++n) {
-      bool enabled = (dr7 >> (2 * n)) & 3;
-      unsigned rw = (dr7 >> (16 + 4 * n)) & 3;
-      if (enabled && rw == 0 && s.dr[n] == lin) {
-        s.dr[6] = (s.dr[6] & ~0xFull) | (1u << n);
-        raise(kDB);
-      }
-    }
-  }
+  (void)lin;
+  // Instruction breakpoints are faults checked by h_breakpoint before the
+  // instruction (decode_block bakes it in at DR0-DR3 execution addresses);
+  // RF set at the start suppresses them for this one instruction.
+  const DebugTraps::RfScope rf_scope(dbg, s.rflags & RF);
   const bool single_step = s.rflags & TF;
   block_first = &insn;
   block_retired_base = retired;
@@ -234,9 +226,9 @@ uint64_t Core::run(uint64_t budget) {
 
       // ---- run it, then its chained successors while nothing needs the slow path ----
       const Insn* i = b->insns.data();
-      if (__builtin_expect((s.rflags & (TF | RF)) || (s.dr[7] & 0xFF), 0)) {
-        // Debug path: one instruction at a time for TF single-step and
-        // DR0-DR3 instruction breakpoints (SDM Vol. 3A 17.3).
+      if (__builtin_expect((s.rflags & (TF | RF)) || dbg.guest_step(), 0)) {
+        // Debug path: one instruction at a time for TF single-step, RF and
+        // DR0-DR3 data / I/O breakpoints (SDM Vol. 3A 17.3).
         running_block = b;
         exit_block = false;
         run_one_debug(*i, lin);
@@ -285,7 +277,7 @@ uint64_t Core::run(uint64_t budget) {
         // TF or RF set, or IF changed since the last poll (irq_key keeps IF
         // in its own bit position), in one compare; then NMI blocking.
         if ((s.rflags & (TF | RF | IF)) != (irq_key & IF) || (irq_key & 1) != (nmi_blocked ? 1u : 0u)) break;
-        if ((s.dr[7] & 0xFF) || (!mode64() && !segchk[CS].flat)) break;
+        if (dbg.guest_step() || (!mode64() && !segchk[CS].flat)) break;
         const uint64_t link_epoch = chain_epoch + blocks.epoch();
         if (b->links[0].rip == s.rip && b->links[0].epoch == link_epoch) b = b->links[0].block;
         else if (b->links[1].rip == s.rip && b->links[1].epoch == link_epoch) b = b->links[1].block;

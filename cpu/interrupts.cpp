@@ -83,7 +83,7 @@ void Core::deliver(uint8_t vector, bool has_error, uint32_t error, bool soft, ui
     gd.lo = g0;
     gd.hi = g1;
     s.rflags = old_flags;
-    task_gate_or_tss(0, gd, TaskSwitchReason::Interrupt, return_rip, has_error, error);
+    task_gate_or_tss(0, gd, TaskSwitchReason::Interrupt, return_rip, has_error, error, ext);
     return;
   }
   const bool trap_gate = type & 1;

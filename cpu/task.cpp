@@ -88,6 +88,10 @@ void Core::task_switch(uint16_t sel, Descriptor d, TaskSwitchReason reason, uint
   s.tr.limit = d.limit();
   s.tr.attr = d.attr();
   s.cr0 |= CR0_TS;
+  // The local breakpoint enables L0-L3 and LE belong to the old task (SDM
+  // Vol. 3B 18.2.4): cleared on every task switch.
+  s.dr[7] &= ~uint64_t(0x155);
+  dbg.sync_guest(*this);
   if (wide && (s.cr0 & CR0_PG) && ncr3 != s.cr3) {
     // PAE: the new task's PDPTEs load with its CR3; if they are bad, fall
     // back to reading them at walk time rather than failing the switch.
@@ -138,6 +142,9 @@ void Core::task_switch(uint16_t sel, Descriptor d, TaskSwitchReason reason, uint
     if (wide) push<uint32_t>(error);
     else push<uint16_t>(static_cast<uint16_t>(error));
   }
+  // EIP beyond the new CS limit faults here, as part of the switch, so an
+  // external event's #GP gets EXT (task_gate_or_tss); SDM Vol. 2A INT n.
+  if (nip > s.seg[CS].limit) gp(0);
   if (wide && (read_sys<uint16_t>(nb + kTrap) & 1)) {
     // TSS T bit: a #DB trap once the switch is complete, before the new
     // task's first instruction, with DR6.BT (SDM Vol. 3B 18.2.3, 18.3.1.5).
@@ -147,16 +154,24 @@ void Core::task_switch(uint16_t sel, Descriptor d, TaskSwitchReason reason, uint
 }
 
 void Core::task_gate_or_tss(uint16_t sel, const Descriptor& d, TaskSwitchReason reason, uint64_t return_rip,
-                            bool has_error, uint32_t error) {
-  if (d.type() != 5) {
-    task_switch(sel, d, reason, return_rip, has_error, error);
-    return;
+                            bool has_error, uint32_t error, uint32_t ext) {
+  try {
+    if (d.type() != 5) {
+      task_switch(sel, d, reason, return_rip, has_error, error);
+      return;
+    }
+    // Task gate: its selector names the TSS (SDM 7.2.5).
+    const uint16_t tss = static_cast<uint16_t>(d.lo >> 16);
+    Descriptor td;
+    if ((tss & 4) || (tss & ~3) == 0 || !read_descriptor(tss, td)) gp(tss & ~3u);
+    task_switch(tss, td, reason, return_rip, has_error, error);
+  } catch (GuestFault& f) {
+    // A fault while switching tasks to deliver an external interrupt or an
+    // exception carries EXT (SDM Vol. 3A 6.13; INT n pseudocode TASK-GATE:
+    // #TS/#NP/#GP(selector + EXT), #SS(EXT) pushing the error code).
+    if (ext && (f.vector == kTS || f.vector == kNP || f.vector == kSS || f.vector == kGP)) f.error |= 1;
+    throw;
   }
-  // Task gate: its selector names the TSS (SDM 7.2.5).
-  const uint16_t tss = static_cast<uint16_t>(d.lo >> 16);
-  Descriptor td;
-  if ((tss & 4) || (tss & ~3) == 0 || !read_descriptor(tss, td)) gp(tss & ~3u);
-  task_switch(tss, td, reason, return_rip, has_error, error);
 }
 
 }  // namespace pc64

@@ -1,6 +1,7 @@
 // Helpers for CPU tests: a small machine (RAM + recording port bus), nasm
 // assembly at test time, and running a snippet in a chosen mode.
 #pragma once
+#include <doctest/doctest.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -112,5 +113,26 @@ struct Machine {
   uint64_t& reg(unsigned r) { return s().gpr[r]; }
   uint64_t flags() { return cpu.core().rflags(); }
 };
+
+// Runs guest program tests/cpu/asm/<file> on `m` from 0x1000, started in
+// real mode (or flat 64-bit mode with `long_mode`), for at most `budget`
+// instructions and checks that it halted having reported exactly `want` on
+// port 0xF4.
+inline void check_program(Machine& m, const char* file, const std::vector<uint32_t>& want, bool long_mode = false,
+                          uint64_t budget = 100000) {
+  INFO("guest program " << file);
+  m.load(0x1000, assemble_file(asm_source(file)));
+  if (long_mode) m.long_mode(0x1000);
+  else m.real_mode(0x1000);
+  m.run(budget);
+  CHECK(m.cpu.halted());
+  CHECK_FALSE(m.cpu.shutdown());
+  CHECK(hex_words(m.ports.results) == hex_words(want));
+}
+inline void check_program(const char* file, const std::vector<uint32_t>& want, bool long_mode = false,
+                          uint64_t budget = 100000) {
+  Machine m;
+  check_program(m, file, want, long_mode, budget);
+}
 
 }  // namespace pc64::test

@@ -7,19 +7,7 @@
 using namespace pc64;
 using namespace pc64::test;
 
-namespace {
-// The .asm sources live next to this file (CMake passes absolute paths).
-std::string asm_path(const char* name) {
-  std::string here = __FILE__;
-  return here.substr(0, here.rfind('/')) + "/asm/" + name;
-}
-}  // namespace
-
 TEST_CASE("modes: real -> protected -> long -> ring 3 -> back to real mode, with exceptions") {
-  Machine m;
-  m.load(0x1000, assemble_file(asm_path("modes.asm")));
-  m.real_mode(0x1000);
-  m.run(2000000);
   const std::vector<uint32_t> want = {
       0x01, 0x02, 0x03,
       0xE0000000,  // #DE
@@ -47,19 +35,7 @@ TEST_CASE("modes: real -> protected -> long -> ring 3 -> back to real mode, with
       0x0E,        // SYSENTER
       0x0F, 0x02,  // real mode, IVT again
   };
-  CHECK(m.cpu.halted());
-  CHECK_FALSE(m.cpu.shutdown());
-  std::string got, exp;
-  char buf[16];
-  for (uint32_t v : m.ports.results) {
-    std::snprintf(buf, sizeof buf, "%x ", v);
-    got += buf;
-  }
-  for (uint32_t v : want) {
-    std::snprintf(buf, sizeof buf, "%x ", v);
-    exp += buf;
-  }
-  CHECK(got == exp);
+  check_program("modes.asm", want, false, 2000000);
 }
 
 TEST_CASE("triple fault shuts the CPU down with a reason") {
@@ -79,10 +55,6 @@ idt: dw 0
 }
 
 TEST_CASE("modes: hardware task switches (JMP, CALL, IRET, task gate) and virtual-8086 mode") {
-  Machine m;
-  m.load(0x1000, assemble_file(asm_path("tasks.asm")));
-  m.real_mode(0x1000);
-  m.run(100000);
   const std::vector<uint32_t> want = {
       0x20,      // protected mode, task A
       0x21,      // JMP to task B
@@ -94,17 +66,5 @@ TEST_CASE("modes: hardware task switches (JMP, CALL, IRET, task gate) and virtua
       0x281,     // INT 31h from V86: the frame has VM set
       0x291234,  // ... and the V86 ES
   };
-  CHECK(m.cpu.halted());
-  CHECK_FALSE(m.cpu.shutdown());
-  std::string got, exp;
-  char buf[16];
-  for (uint32_t v : m.ports.results) {
-    std::snprintf(buf, sizeof buf, "%x ", v);
-    got += buf;
-  }
-  for (uint32_t v : want) {
-    std::snprintf(buf, sizeof buf, "%x ", v);
-    exp += buf;
-  }
-  CHECK(got == exp);
+  check_program("tasks.asm", want);
 }

@@ -40,13 +40,22 @@ struct OneIrq : InterruptSource {
   bool take_nmi() override { return false; }
 };
 
+// External interrupts the guest asks for: a vector written to port 0xF5 is
+// raised until acknowledged.
+struct PortIrq : InterruptSource {
+  TestPorts& ports;
+  explicit PortIrq(TestPorts& p) : ports(p) {}
+  bool intr_pending() const override { return ports.last_write.count(0xF5) != 0; }
+  uint8_t acknowledge_intr() override {
+    const uint8_t v = static_cast<uint8_t>(ports.last_write[0xF5]);
+    ports.last_write.erase(0xF5);
+    return v;
+  }
+};
+
 }  // namespace
 
 TEST_CASE("protection: LAR/LSL/VERR/VERW/ARPL on every descriptor type, 16-bit gates, far CALL/RET/IRET") {
-  Machine m;
-  m.load(0x1000, assemble_file(asm_source("descriptors.asm")));
-  m.real_mode(0x1000);
-  m.run(200000);
   std::vector<uint32_t> want = {0xE0060000, 0xE0060000, 0x01};  // LAR, ARPL in real mode: #UD
   // CPL 0, RPL 0. ZF bits: LAR LSL VERR VERW.
   append(want, {
@@ -159,16 +168,10 @@ TEST_CASE("protection: LAR/LSL/VERR/VERW/ARPL on every descriptor type, 16-bit g
                               0x47EC, 0x10,  // INT from ring 3 with a 16-bit TSS: its SP0/SS0
                               0x1F,
                           });
-  CHECK(m.cpu.halted());
-  CHECK_FALSE(m.cpu.shutdown());
-  CHECK(hex_words(m.ports.results) == hex_words(want));
+  check_program("descriptors.asm", want, false, 200000);
 }
 
 TEST_CASE("protection: LAR/LSL/VERR/VERW in 64-bit mode accept only IA-32e system types") {
-  Machine m;
-  m.load(0x1000, assemble_file(asm_source("descriptors64.asm")));
-  m.long_mode(0x1000);
-  m.run(20000);
   std::vector<uint32_t> want;
   append(want, {
                    {0x08, 0x00A09B00, 0xFFFFFFFF, 0xE},  // code64 (L=1)
@@ -186,15 +189,10 @@ TEST_CASE("protection: LAR/LSL/VERR/VERW in 64-bit mode accept only IA-32e syste
                    {0x88, kNone, kNone, 0x0},            // beyond the GDT limit
                });
   want.insert(want.end(), {0, 0});  // 64-bit destinations are zero-extended
-  CHECK(m.cpu.halted());
-  CHECK(hex_words(m.ports.results) == hex_words(want));
+  check_program("descriptors64.asm", want, true, 20000);
 }
 
 TEST_CASE("protection: SS limit faults are #SS, #AC alignment checks, #DF rules and EXT in error codes") {
-  Machine m;
-  m.load(0x1000, assemble_file(asm_source("faults.asm")));
-  m.real_mode(0x1000);
-  m.run(100000);
   const std::vector<uint32_t> want = {
       0x01,
       // ring 3 with SS limit 0x7FFF
@@ -228,16 +226,10 @@ TEST_CASE("protection: SS limit faults are #SS, #AC alignment checks, #DF rules 
       0xE00B019A,  // INT 0x33, not present: #NP(0x33*8 + IDT)
       0x04,
   };
-  CHECK(m.cpu.halted());
-  CHECK_FALSE(m.cpu.shutdown());
-  CHECK(hex_words(m.ports.results) == hex_words(want));
+  check_program("faults.asm", want);
 }
 
 TEST_CASE("protection: 64-bit non-canonical stack references are #SS(0); #DF rules with #PF") {
-  Machine m;
-  m.load(0x1000, assemble_file(asm_source("faults64.asm")));
-  m.long_mode(0x1000);
-  m.run(100000);
   const std::vector<uint32_t> want = {
       0x01,
       0xE00C0000,  // PUSH with a non-canonical RSP
@@ -255,16 +247,10 @@ TEST_CASE("protection: 64-bit non-canonical stack references are #SS(0); #DF rul
       0x40001FF8,
       0x03,
   };
-  CHECK(m.cpu.halted());
-  CHECK_FALSE(m.cpu.shutdown());
-  CHECK(hex_words(m.ports.results) == hex_words(want));
+  check_program("faults64.asm", want, true);
 }
 
 TEST_CASE("protection: VME in virtual-8086 mode and PVI at CPL 3 (VIF, VIP, redirection bitmap)") {
-  Machine m;
-  m.load(0x1000, assemble_file(asm_source("vme.asm")));
-  m.real_mode(0x1000);
-  m.run(100000);
   const std::vector<uint32_t> want = {
       0x01,
       0x313000,    // V86 CLI: PUSHF shows IF = VIF = 0 and IOPL 3
@@ -297,9 +283,7 @@ TEST_CASE("protection: VME in virtual-8086 mode and PVI at CPL 3 (VIF, VIP, redi
       0xE00D0000,  // HLT
       0x03,
   };
-  CHECK(m.cpu.halted());
-  CHECK_FALSE(m.cpu.shutdown());
-  CHECK(hex_words(m.ports.results) == hex_words(want));
+  check_program("vme.asm", want);
 }
 
 TEST_CASE("protection: an external interrupt through a bad gate sets EXT in the error code") {
@@ -336,4 +320,30 @@ idtd:
   m.mem.read_bytes(0x3000, &err, 8);
   CHECK(err == 0x203);
   CHECK_FALSE(irq.pending);
+}
+
+TEST_CASE("protection: faults of a task switch through an IDT task gate carry EXT for hardware events only") {
+  Machine m;
+  PortIrq irq(m.ports);
+  m.cpu.set_interrupt_source(&irq);
+  const std::vector<uint32_t> want = {
+      0x01,
+      0xE00B0020,  // INT 0x40, gate to a not-present TSS: #NP(0x20)
+      0xE00A0028,  // INT 0x41, TSS limit 0x2B: #TS(0x28)
+      0xE00D0018,  // INT 0x42, gate to the running (busy) TSS: #GP(0x18)
+      0xE00D000C,  // INT 0x43, TSS selector with TI = 1: #GP(0x0C)
+      0x02,
+      0xE00B0021,  // the same four as external interrupts: EXT = 1
+      0xE00A0029,
+      0xE00D0019,
+      0xE00D000D,
+      0x03,
+      0xE00A0029,  // #UD through a task gate to the small TSS: #TS(0x28 + EXT)
+      0x04,
+      0xE00D0000,  // INT 0x44 to a task whose EIP is beyond its CS limit: #GP(0)
+      0xE00D0001,  // the same from an external interrupt: #GP(EXT)
+      0x48,        // ... delivered in the new task
+      0x05,
+  };
+  check_program(m, "task_faults.asm", want);
 }

@@ -330,25 +330,11 @@ int42_handler:
 ; Exception stubs: push a dummy error code where the CPU pushes none.
 ISR_STUBS isr
 
-isr_common:
-    push eax
-    mov eax, [esp + 4]            ; vector
-    shl eax, 16
-    mov ax, [esp + 8]             ; error code
-    or eax, 0xE0000000
-    out PORT, eax
-    movzx eax, word [resume]
-    mov [esp + 12], eax           ; return EIP
-    pop eax
-    add esp, 8
-    iretd
+; [resume] is only written as a word: its high word stays 0.
+ISR32_REPORT_RESUME isr, K_DATA
 
 ; ---------------------------------------------------------------- data
-align 8
-gdt:
-    dq 0
-    dq 0x00CF9B000000FFFF         ; 0x08 K_CODE32
-    dq 0x00CF93000000FFFF         ; 0x10 K_DATA
+GDT_FLAT32
     dq 0x00CFFB000000FFFF         ; 0x18 U_CODE32
     dq 0x00CFF3000000FFFF         ; 0x20 U_DATA
     dw 0x67, tss, 0x8900, 0       ; 0x28 32-bit TSS (busy after LTR)

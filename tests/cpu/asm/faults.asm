@@ -27,15 +27,7 @@ R1_CODE  equ 0x48
 R1_SMALL equ 0x50
 R1_GATE  equ 0x58
 
-bits 16
-org 0x1000
-    REAL_MODE_START
-    REAL_TO_PM32
-
-bits 32
-pm32:
-    PM32_FLAT_DATA
-    IDT32_GATES isr_table, idt, K_CODE32
+START_PM32_WITH_ISRS
     lidt [idt_desc]
     mov dword [tss + 4], 0x6000   ; ESP0
     mov word [tss + 8], K_DATA    ; SS0
@@ -184,13 +176,12 @@ int31_handler:
 ; Exception stubs: push a dummy error code where the CPU pushes none.
 ISR_STUBS isr
 
-isr_common:
-    ISR_COMMON_RESUME32
+ISR32_REPORT_RESUME isr, K_DATA
 
 ; ---------------------------------------------------------------- data
-align 8
-gdt:
-    GDT32_FLAT_RING0_RING3
+GDT_FLAT32
+    dq 0x00CFFB000000FFFF         ; 0x18 U_CODE32
+    dq 0x00CFF3000000FFFF         ; 0x20 U_DATA
     dw 0x67, tss, 0x8900, 0       ; 0x28 TSS
     dq 0x0040F30000007FFF         ; 0x30 ring-3 data, limit 0x7FFF, B
     dq 0x0040F70000000FFF         ; 0x38 ring-3 expand-down data, limit 0xFFF, B

@@ -102,20 +102,7 @@ org 0x1000
 
 ISR_STUBS isr
 
-isr_common:
-    push rax
-    mov rax, [rsp + 8]            ; vector
-    shl eax, 16
-    mov ax, [rsp + 16]            ; error code
-    or eax, 0xE0000000
-    out PORT, eax
-    mov rax, [resume]
-    mov [rsp + 24], rax           ; RIP
-    mov rax, [resume_rsp]
-    mov [rsp + 48], rax           ; RSP
-    pop rax
-    add rsp, 16
-    iretq
+ISR64_REPORT_RESUME isr, resume_rsp
 
 align 8
 gdt:

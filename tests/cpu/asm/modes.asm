@@ -135,18 +135,7 @@ fail:
 ; Exception stubs (32-bit): push a dummy error code where the CPU pushes none.
 ISR_STUBS isr32
 
-isr32_common:
-    push eax
-    mov eax, [esp + 4]            ; vector
-    shl eax, 16
-    mov ax, [esp + 8]             ; error code
-    or eax, 0xE0000000
-    out PORT, eax
-    mov eax, [resume]
-    mov [esp + 12], eax           ; return EIP
-    pop eax
-    add esp, 8
-    iret
+ISR32_REPORT_RESUME isr32, K_DATA
 
 ; ---------------------------------------------------------------- 64-bit mode
 bits 64
@@ -245,18 +234,7 @@ fail64:
 
 ISR_STUBS isr64
 
-isr64_common:
-    push rax
-    mov rax, [rsp + 8]            ; vector
-    shl eax, 16
-    mov ax, [rsp + 16]            ; error code
-    or eax, 0xE0000000
-    out PORT, eax
-    mov rax, [resume]
-    mov [rsp + 24], rax           ; return RIP
-    pop rax
-    add rsp, 16
-    iretq
+ISR64_REPORT_RESUME isr64
 
 ; ---------------------------------------------------------------- back to legacy protected mode
 bits 32

@@ -123,13 +123,12 @@ int30_handler:
 
 ISR_STUBS isr
 
-isr_common:
-    ISR_COMMON_RESUME32
+ISR32_REPORT_RESUME isr, K_DATA
 
 ; ---------------------------------------------------------------- data
-align 8
-gdt:
-    GDT32_FLAT_RING0_RING3
+GDT_FLAT32
+    dq 0x00CFFB000000FFFF             ; 0x18 U_CODE32
+    dq 0x00CFF3000000FFFF             ; 0x20 U_DATA
     dw 0x67, tss, 0x8900, 0           ; 0x28 TSS
 gdt_end:
 gdt_desc:

@@ -37,15 +37,7 @@ U_CODE32 equ 0x18
 U_DATA   equ 0x20
 TSS32    equ 0x28
 
-bits 16
-org 0x1000
-    REAL_MODE_START
-    REAL_TO_PM32
-
-bits 32
-pm32:
-    PM32_FLAT_DATA
-    IDT32_GATES isr_table, idt, K_CODE32
+START_PM32_WITH_ISRS
     mov eax, int3_handler         ; vector 3: DPL 3 so INT3 works from V86 and ring 3
     mov word [idt + 3*8], ax
     mov word [idt + 3*8 + 4], 0xEE00
@@ -230,11 +222,7 @@ isr_common:
     jmp [stage]
 
 ; ---------------------------------------------------------------- data
-align 8
-gdt:
-    dq 0
-    dq 0x00CF9B000000FFFF         ; 0x08 K_CODE32
-    dq 0x00CF93000000FFFF         ; 0x10 K_DATA
+GDT_FLAT32
     dq 0x00CFFB000000FFFF         ; 0x18 U_CODE32
     dq 0x00CFF3000000FFFF         ; 0x20 U_DATA
     dw tss_end - tss - 1, tss, 0x8900, 0  ; 0x28 TSS
