@@ -149,6 +149,7 @@ void Monitor::execute(std::string_view line, std::ostream& out) {
   else if (cmd == "idt") cmd_idt(out);
   else if (cmd == "info" || cmd == "i") cmd_info(args, out);
   else if (cmd == "count") cmd_count(out);
+  else if (cmd == "post") cmd_info({"post"}, out);  // the short form of `info post`
   else if (cmd == "b" || cmd == "break" || cmd == "bp") cmd_break(args, false, out);
   else if (cmd == "tb" || cmd == "tbreak") cmd_break(args, true, out);
   else if (cmd == "watch" || cmd == "w") cmd_watch(args, WatchKind::Write, out);
@@ -207,7 +208,7 @@ void Monitor::cmd_help(std::ostream& out) {
          "ldt | tss | tlb             LDT entries, the current TSS, the soft TLB's valid entries\n"
          "savevm FILE | loadvm FILE machine state files: not available yet\n"
          "screendump FILE.png         the screen as PNG; change cdrom FILE | eject cdrom\n"
-         "info ide|vga|serial|post|cmos  more device state; info break lists breakpoints\n"
+         "info ide|vga|serial|post|cmos  more device state (post: also alone); info break lists breakpoints\n"
          "Expressions: registers, symbols, 0x hex, decimal, + - * ( ), == != < > <= >= & | && ||.\n";
 }
 

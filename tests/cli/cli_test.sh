@@ -60,7 +60,7 @@ check "monitor and gdb" 2 "cannot be used together" -- --monitor stdio --gdb tcp
 check "paused alone" 2 "--paused: needs --gdb or --monitor" -- --paused
 check "bad gdb arch" 2 "--gdb-arch: 'arm' is not auto" -- --gdb tcp:0 --gdb-arch arm
 # The monitor drives the multiboot test guest: breakpoint, continue, registers, memory.
-if nasm -f bin -o "$tmp/guest.bin" "$(dirname "$0")/gdb/guest.asm"; then
+if nasm -f bin -i "$(dirname "$0")/gdb/" -o "$tmp/guest.bin" "$(dirname "$0")/gdb/guest.asm"; then
   out=$(printf 'b 0x100080\nc\nr\nx/1dd 0x100100\ninfo break\ndelete 1\nc\nquit\n' |
         "$pc64" --kernel "$tmp/guest.bin" --monitor stdio --paused --headless 2>&1)
   if echo "$out" | grep -q "breakpoint 1 at 0x100080" && echo "$out" | grep -q "rcx=0000000000000064" &&

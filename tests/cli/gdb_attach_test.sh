@@ -11,7 +11,7 @@ set -u
 pc64=$1
 src=$(dirname "$0")/gdb/guest64.asm
 . "$(dirname "$0")/gdb_test_lib.sh"
-nasm -f bin -o "$tmp/guest.bin" "$src" || exit 1
+nasm -f bin -i "$(dirname "$src")/" -o "$tmp/guest.bin" "$src" || exit 1
 
 "$pc64" --kernel "$tmp/guest.bin" --headless --gdb tcp:0 >"$tmp/serial" 2>"$tmp/err" &
 pid=$!

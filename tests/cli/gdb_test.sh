@@ -10,7 +10,7 @@ set -u
 pc64=$1
 src=$(dirname "$0")/gdb/guest.asm
 . "$(dirname "$0")/gdb_test_lib.sh"
-nasm -f bin -o "$tmp/guest.bin" "$src" || exit 1
+nasm -f bin -i "$(dirname "$src")/" -o "$tmp/guest.bin" "$src" || exit 1
 
 "$pc64" --kernel "$tmp/guest.bin" --headless --gdb tcp:0 --paused >"$tmp/serial" 2>"$tmp/err" &
 pid=$!

@@ -6,10 +6,10 @@
 
 #include <string>
 
-#include "cpu/cpu_test_util.h"
 #include "frontend/debug_control.h"
 #include "frontend/machine.h"
 #include "frontend/monitor.h"
+#include "frontend/long_mode_guest.h"
 
 using namespace pc64;
 
@@ -17,38 +17,10 @@ namespace {
 
 bool has(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 
-constexpr uint64_t kOrg = 0x200000;
-constexpr uint64_t kTables = 0x10000;  // enter_long_mode_identity: GDT, PML4, PDPT, then the PD
+constexpr uint64_t kOrg = test::LongModeGuest::kOrg;
+constexpr uint64_t kTables = test::LongModeGuest::kTables;
 constexpr uint64_t kAlias = 0x1000000;  // linear 16 MiB: a second mapping of physical 0x200000
-
-struct Guest {
-  Machine m{[] {
-    MachineConfig c;
-    c.pc_board = false;
-    c.ram_bytes = 16 << 20;
-    return c;
-  }()};
-  Monitor mon{m};
-  explicit Guest(const std::string& source) {
-    m.cpu().enter_long_mode_identity(kTables, 16 << 20);
-    std::vector<uint8_t> code = test::assemble(source);
-    m.memory().write_bytes(kOrg, code.data(), code.size());
-    CpuState& s = m.cpu().state();
-    s.rip = kOrg;
-    s.gpr[RSP] = 0x300000;
-    m.cpu().state_changed();
-  }
-  uint64_t reg(unsigned r) { return m.cpu().state().gpr[r]; }
-  // Address of the first instruction whose disassembly contains `text`.
-  uint64_t find(const std::string& text) {
-    std::string out = mon.execute("u 0x200000 20");
-    size_t p = out.find(text);
-    REQUIRE(p != std::string::npos);
-    size_t line = out.rfind('\n', p);
-    line = line == std::string::npos ? 0 : line + 1;
-    return std::stoull(out.substr(line, 16), nullptr, 16);
-  }
-};
+using Guest = test::LongModeGuest;
 
 }  // namespace
 

@@ -51,18 +51,7 @@ spin:
     je spin
     mov dx, 0x3f8
     mov rsi, msg
-.next:
-    lodsb
-    test al, al
-    jz .done
-    out dx, al
-    jmp .next
-.done:
-    mov dx, 0x604                   ; PIIX4 PM1_CNT (PMBA 0x600): SLP_EN, S5
-    mov ax, 0x2000
-    out dx, ax
-    cli
-    hlt
+%include "print_and_power_off.inc"
 align 16
 pattern:
     dq 0x1122334455667788, 0x99aabbccddeeff00
