@@ -164,7 +164,13 @@ bool DebugTraps::exec_at(Core& c, uint64_t lin, const uint8_t* host) const {
     if ((guest_exec_mask_ >> n & 1) && ((guest_[n].addr ^ lin) & (kPage - 1)) == 0) return true;
   for (const Breakpoint& b : bps_) {
     if (!b.physical) {
-      if (b.addr == lin) return true;
+      // Blocks are cached by physical address, so one decoded block serves
+      // every linear alias of its page: trap the instruction at the
+      // breakpoint's page offset whatever linear address decodes it, and let
+      // check_exec() compare the linear address at run time. A breakpoint at
+      // linear A then fires whenever code runs at A, never through an alias
+      // B of the same physical page (gdb's linear semantics).
+      if (((b.addr ^ lin) & (kPage - 1)) == 0) return true;
     } else {
       PhysicalMemory::Page p = c.mem.page(b.addr & PhysicalMemory::kPageMask);
       if (p.read && p.read + (b.addr & (kPage - 1)) == host) return true;

@@ -102,7 +102,9 @@ class DebugTraps {
   bool has_exec() const { return !bps_.empty() || guest_exec_mask_; }
   bool events() const { return events_; }
   // decode_block: does the instruction at linear `lin`, whose first byte is
-  // at host address `host`, need h_breakpoint?
+  // at host address `host`, need h_breakpoint? (For linear breakpoints: any
+  // instruction at the same page offset, since the block may also run
+  // through another linear alias of its page; check_exec decides.)
   bool exec_at(Core& c, uint64_t lin, const uint8_t* host) const;
   // Core::translate: false keeps the page out of the TLB (some watch on it).
   bool watched_page(uint64_t lin, uint64_t paddr) const { return any_watch_ && watched_page_slow(lin, paddr); }

@@ -90,7 +90,10 @@ template <unsigned OP, unsigned AS, unsigned REP> struct Str {
           --count;
           set_idx<AS>(c, RCX, count);
           if ((OP == 1 || OP == 4) && !go_on) break;
-          if (++n == kChunk && count) {
+          // A debugger watchpoint hit (DebugTraps::hit sets exit_block) stops
+          // after the iteration that touched it, with RCX/RSI/RDI telling
+          // which, as a data breakpoint does (SDM Vol. 3B 18.3.1.2).
+          if ((++n == kChunk || c.exit_block) && count) {
             // Yield: re-execute this instruction from the next dispatch.
             c.next_rip = c.s.rip;
             c.exit_block = true;

@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "frontend/debug_control.h"
+#include "frontend/expression.h"
 
 namespace pc64 {
 
@@ -73,20 +74,105 @@ bool parse_addr_len(std::string_view s, uint64_t& addr, uint64_t& len, std::stri
   return true;
 }
 
-// gdb's amd64 register numbering (features/i386/64bit-core.xml order).
-constexpr unsigned kGprOrder[16] = {RAX, RBX, RCX, RDX, RSI, RDI, RBP, RSP, R8, R9, R10, R11, R12, R13, R14, R15};
-constexpr unsigned kSegOrder[6] = {CS, SS, DS, ES, FS, GS};
-enum : unsigned {
-  kRegRip = 16, kRegEflags = 17, kRegSeg0 = 18, kRegSt0 = 24, kRegFctrl = 32, kRegFop = 39, kRegXmm0 = 40,
-  kRegMxcsr = 56, kRegFsBase = 57, kRegGsBase = 58, kRegCount = 59
+// One register of a target description: what gdb calls it and where it
+// lives in the CPU. The list order is gdb's register numbering (the 'g'
+// packet layout and 'p'/'P' numbers).
+enum class RegKind : uint8_t { Gpr, Rip, Eflags, Seg, St, FpuControl, Xmm, Mxcsr, FsBase, GsBase, KernelGsBase, Control };
+struct GdbRegister {
+  std::string name;
+  unsigned bits;
+  const char* type;
+  const char* group;  // nullptr: gdb's default for the type
+  RegKind kind;
+  unsigned index;     // GPR number, segment, ST(i), FPU control word 0-7, XMM, control register kind
+  const char* feature;
 };
 
-unsigned register_size(unsigned n) {
-  if (n < 16 || n == kRegRip || n == kRegFsBase || n == kRegGsBase) return 8;
-  if (n >= kRegSt0 && n < kRegFctrl) return 10;
-  if (n >= kRegXmm0 && n < kRegMxcsr) return 16;
-  return 4;
+// Feature names gdb's i386/amd64 code looks for (gdb manual, "i386 Features");
+// the system registers go in a feature of ours, which gdb shows as plain
+// registers (`info registers cr0`, `p $efer`).
+constexpr const char* kCore = "org.gnu.gdb.i386.core";
+constexpr const char* kSse = "org.gnu.gdb.i386.sse";
+constexpr const char* kSegments = "org.gnu.gdb.i386.segments";
+constexpr const char* kSystem = "org.pc64.gdb.i386.system";
+
+std::vector<GdbRegister> make_registers(bool amd64) {
+  std::vector<GdbRegister> r;
+  const unsigned w = amd64 ? 64 : 32;
+  if (amd64) {
+    // features/i386/64bit-core.xml order.
+    static constexpr const char* kNames[16] = {"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
+                                               "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
+    static constexpr unsigned kGpr[16] = {RAX, RBX, RCX, RDX, RSI, RDI, RBP, RSP, R8, R9, R10, R11, R12, R13, R14, R15};
+    for (unsigned i = 0; i < 16; ++i)
+      r.push_back({kNames[i], 64, kGpr[i] == RBP || kGpr[i] == RSP ? "data_ptr" : "int64", nullptr, RegKind::Gpr, kGpr[i], kCore});
+    r.push_back({"rip", 64, "code_ptr", nullptr, RegKind::Rip, 0, kCore});
+  } else {
+    // features/i386/32bit-core.xml order: the hardware's register numbers.
+    static constexpr const char* kNames[8] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
+    for (unsigned i = 0; i < 8; ++i)
+      r.push_back({kNames[i], 32, i == RSP || i == RBP ? "data_ptr" : "int32", nullptr, RegKind::Gpr, i, kCore});
+    r.push_back({"eip", 32, "code_ptr", nullptr, RegKind::Rip, 0, kCore});
+  }
+  r.push_back({"eflags", 32, "i386_eflags", nullptr, RegKind::Eflags, 0, kCore});
+  static constexpr unsigned kSeg[6] = {CS, SS, DS, ES, FS, GS};
+  static constexpr const char* kSegNames[6] = {"cs", "ss", "ds", "es", "fs", "gs"};
+  for (unsigned i = 0; i < 6; ++i) r.push_back({kSegNames[i], 32, "int32", nullptr, RegKind::Seg, kSeg[i], kCore});
+  for (unsigned i = 0; i < 8; ++i) r.push_back({"st" + std::to_string(i), 80, "i387_ext", nullptr, RegKind::St, i, kCore});
+  static constexpr const char* kFpu[8] = {"fctrl", "fstat", "ftag", "fiseg", "fioff", "foseg", "fooff", "fop"};
+  for (unsigned i = 0; i < 8; ++i) r.push_back({kFpu[i], 32, "int", "float", RegKind::FpuControl, i, kCore});
+  for (unsigned i = 0; i < (amd64 ? 16u : 8u); ++i)
+    r.push_back({"xmm" + std::to_string(i), 128, "vec128", nullptr, RegKind::Xmm, i, kSse});
+  r.push_back({"mxcsr", 32, "i386_mxcsr", "vector", RegKind::Mxcsr, 0, kSse});
+  // gdb 13 numbers the segments feature's registers only for amd64 (and
+  // i386 GNU/Linux); a bare i386 gdbarch has no room for them and asserts,
+  // so for i386 they are plain registers of our system feature.
+  const char* bases = amd64 ? kSegments : kSystem;
+  r.push_back({"fs_base", w, "int", nullptr, RegKind::FsBase, 0, bases});
+  r.push_back({"gs_base", w, "int", nullptr, RegKind::GsBase, 0, bases});
+  using K = RegisterRef::Kind;
+  if (amd64) r.push_back({"k_gs_base", 64, "int", "system", RegKind::KernelGsBase, 0, kSystem});
+  r.push_back({"cr0", w, "int", "system", RegKind::Control, static_cast<unsigned>(K::Cr0), kSystem});
+  r.push_back({"cr2", w, "int", "system", RegKind::Control, static_cast<unsigned>(K::Cr2), kSystem});
+  r.push_back({"cr3", w, "int", "system", RegKind::Control, static_cast<unsigned>(K::Cr3), kSystem});
+  r.push_back({"cr4", w, "int", "system", RegKind::Control, static_cast<unsigned>(K::Cr4), kSystem});
+  if (amd64) r.push_back({"cr8", 64, "int", "system", RegKind::Control, static_cast<unsigned>(K::Cr8), kSystem});
+  r.push_back({"efer", 64, "int", "system", RegKind::Control, static_cast<unsigned>(K::Efer), kSystem});
+  return r;
 }
+
+const std::vector<GdbRegister>& registers_for(bool amd64) {
+  static const std::vector<GdbRegister> k64 = make_registers(true), k32 = make_registers(false);
+  return amd64 ? k64 : k32;
+}
+
+// Types the registers above name (gdb manual, "Target Description Format"),
+// declared in the feature that uses them.
+constexpr const char* kSseTypes =
+    "<vector id=\"v4f\" type=\"ieee_single\" count=\"4\"/>\n"
+    "<vector id=\"v2d\" type=\"ieee_double\" count=\"2\"/>\n"
+    "<vector id=\"v16i8\" type=\"int8\" count=\"16\"/>\n"
+    "<vector id=\"v8i16\" type=\"int16\" count=\"8\"/>\n"
+    "<vector id=\"v4i32\" type=\"int32\" count=\"4\"/>\n"
+    "<vector id=\"v2i64\" type=\"int64\" count=\"2\"/>\n"
+    "<union id=\"vec128\"><field name=\"v4_float\" type=\"v4f\"/><field name=\"v2_double\" type=\"v2d\"/>"
+    "<field name=\"v16_int8\" type=\"v16i8\"/><field name=\"v8_int16\" type=\"v8i16\"/>"
+    "<field name=\"v4_int32\" type=\"v4i32\"/><field name=\"v2_int64\" type=\"v2i64\"/>"
+    "<field name=\"uint128\" type=\"uint128\"/></union>\n"
+    // MXCSR bits (SDM Vol. 1 10.2.3).
+    "<flags id=\"i386_mxcsr\" size=\"4\"><field name=\"IE\" start=\"0\" end=\"0\"/><field name=\"DE\" start=\"1\" end=\"1\"/>"
+    "<field name=\"ZE\" start=\"2\" end=\"2\"/><field name=\"OE\" start=\"3\" end=\"3\"/><field name=\"UE\" start=\"4\" end=\"4\"/>"
+    "<field name=\"PE\" start=\"5\" end=\"5\"/><field name=\"DAZ\" start=\"6\" end=\"6\"/><field name=\"IM\" start=\"7\" end=\"7\"/>"
+    "<field name=\"DM\" start=\"8\" end=\"8\"/><field name=\"ZM\" start=\"9\" end=\"9\"/><field name=\"OM\" start=\"10\" end=\"10\"/>"
+    "<field name=\"UM\" start=\"11\" end=\"11\"/><field name=\"PM\" start=\"12\" end=\"12\"/><field name=\"FZ\" start=\"15\" end=\"15\"/></flags>\n";
+// RFLAGS bits (SDM Vol. 1 3.4.3).
+constexpr const char* kCoreTypes =
+    "<flags id=\"i386_eflags\" size=\"4\"><field name=\"CF\" start=\"0\" end=\"0\"/>"
+    "<field name=\"PF\" start=\"2\" end=\"2\"/><field name=\"AF\" start=\"4\" end=\"4\"/><field name=\"ZF\" start=\"6\" end=\"6\"/>"
+    "<field name=\"SF\" start=\"7\" end=\"7\"/><field name=\"TF\" start=\"8\" end=\"8\"/><field name=\"IF\" start=\"9\" end=\"9\"/>"
+    "<field name=\"DF\" start=\"10\" end=\"10\"/><field name=\"OF\" start=\"11\" end=\"11\"/><field name=\"NT\" start=\"14\" end=\"14\"/>"
+    "<field name=\"RF\" start=\"16\" end=\"16\"/><field name=\"VM\" start=\"17\" end=\"17\"/><field name=\"AC\" start=\"18\" end=\"18\"/>"
+    "<field name=\"VIF\" start=\"19\" end=\"19\"/><field name=\"VIP\" start=\"20\" end=\"20\"/><field name=\"ID\" start=\"21\" end=\"21\"/></flags>\n";
 
 }  // namespace
 
@@ -211,117 +297,154 @@ bool GdbStub::interrupt_pending() {
   return interrupted_;
 }
 
-std::string GdbStub::target_xml() {
-  std::string x =
-      "<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n<target>\n"
-      "<architecture>i386:x86-64</architecture>\n"
-      "<feature name=\"org.gnu.gdb.i386.core\">\n";
-  static constexpr const char* kGpr[16] = {"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
-                                           "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
+bool GdbStub::amd64() {
+  // Chosen once per connection (the 'g' layout must not change under gdb):
+  // a guest in long mode gets i386:x86-64, any other (real, protected,
+  // virtual-8086 mode) i386, as `set architecture i386` expects. gdb reads
+  // the description again when it reconnects.
+  if (arch_ == Arch::Auto) arch_ = (m_.cpu().state().efer & EFER_LMA) ? Arch::X86_64 : Arch::I386;
+  return arch_ == Arch::X86_64;
+}
+
+std::string GdbStub::target_xml(bool amd64) {
+  std::string x = "<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n<target>\n<architecture>";
+  x += amd64 ? "i386:x86-64" : "i386";
+  x += "</architecture>\n";
+  const char* feature = nullptr;
   unsigned n = 0;
-  auto reg = [&](const char* name, unsigned bits, const char* type, const char* group = nullptr) {
-    x += "<reg name=\"" + std::string(name) + "\" bitsize=\"" + std::to_string(bits) + "\" type=\"" + type +
-         "\" regnum=\"" + std::to_string(n++) + "\"" + (group ? std::string(" group=\"") + group + "\"" : "") + "/>\n";
-  };
-  for (unsigned i = 0; i < 16; ++i) reg(kGpr[i], 64, i == 6 || i == 7 ? "data_ptr" : "int64");  // rbp, rsp
-  reg("rip", 64, "code_ptr");
-  reg("eflags", 32, "int32");
-  for (const char* s : {"cs", "ss", "ds", "es", "fs", "gs"}) reg(s, 32, "int32");
-  for (const char* s : {"st0", "st1", "st2", "st3", "st4", "st5", "st6", "st7"}) reg(s, 80, "i387_ext");
-  for (const char* s : {"fctrl", "fstat", "ftag", "fiseg", "fioff", "foseg", "fooff", "fop"}) reg(s, 32, "int", "float");
-  x += "</feature>\n<feature name=\"org.gnu.gdb.i386.sse\">\n";
-  for (unsigned i = 0; i < 16; ++i) reg(("xmm" + std::to_string(i)).c_str(), 128, "uint128");
-  reg("mxcsr", 32, "int", "vector");
-  x += "</feature>\n<feature name=\"org.gnu.gdb.i386.segments\">\n";
-  reg("fs_base", 64, "int");
-  reg("gs_base", 64, "int");
+  for (const GdbRegister& r : registers_for(amd64)) {
+    if (r.feature != feature) {
+      if (feature) x += "</feature>\n";
+      feature = r.feature;
+      x += "<feature name=\"" + std::string(feature) + "\">\n";
+      if (feature == kCore) x += kCoreTypes;
+      if (feature == kSse) x += kSseTypes;
+    }
+    x += "<reg name=\"" + r.name + "\" bitsize=\"" + std::to_string(r.bits) + "\" type=\"" + r.type + "\" regnum=\"" +
+         std::to_string(n++) + "\"" + (r.group ? std::string(" group=\"") + r.group + "\"" : "") + "/>\n";
+  }
   x += "</feature>\n</target>\n";
   return x;
 }
 
 bool GdbStub::read_register(unsigned n, std::string& out) {
+  const auto& regs = registers_for(amd64());
+  if (n >= regs.size()) return false;
+  const GdbRegister& r = regs[n];
   Cpu& cpu = m_.cpu();
   CpuState& s = cpu.state();
   uint8_t b[16] = {};
-  unsigned size = register_size(n);
   auto put = [&](uint64_t v) { std::memcpy(b, &v, 8); };
-  if (n < 16) put(s.gpr[kGprOrder[n]]);
-  else if (n == kRegRip) put(s.rip);
-  else if (n == kRegEflags) put(cpu.rflags());
-  else if (n < kRegSt0) put(s.seg[kSegOrder[n - kRegSeg0]].selector);
-  else if (n < kRegFctrl) {
-    const Float80& f = s.fpu.st(n - kRegSt0);
-    std::memcpy(b, &f.mant, 8);
-    std::memcpy(b + 8, &f.se, 2);
-  } else if (n <= kRegFop) {
-    const FpuState& f = s.fpu;
-    const uint64_t v[8] = {f.fcw, f.fsw, f.full_tag(), f.fcs, f.fip, f.fds, f.fdp, f.fop};
-    put(v[n - kRegFctrl] & 0xFFFFFFFF);
-  } else if (n < kRegMxcsr) std::memcpy(b, s.fpu.xmm[n - kRegXmm0].u8, 16);
-  else if (n == kRegMxcsr) put(s.fpu.mxcsr);
-  else if (n == kRegFsBase) put(s.seg[FS].base);
-  else if (n == kRegGsBase) put(s.seg[GS].base);
-  else return false;
-  out += to_hex(b, size);
+  switch (r.kind) {
+    case RegKind::Gpr: put(s.gpr[r.index]); break;
+    case RegKind::Rip: put(s.rip); break;
+    case RegKind::Eflags: put(cpu.rflags()); break;
+    case RegKind::Seg: put(s.seg[r.index].selector); break;
+    case RegKind::St: {
+      const Float80& f = s.fpu.st(r.index);
+      std::memcpy(b, &f.mant, 8);
+      std::memcpy(b + 8, &f.se, 2);
+      break;
+    }
+    case RegKind::FpuControl: {
+      const FpuState& f = s.fpu;
+      const uint64_t v[8] = {f.fcw, f.fsw, f.full_tag(), f.fcs, f.fip, f.fds, f.fdp, f.fop};
+      put(v[r.index] & 0xFFFFFFFF);
+      break;
+    }
+    case RegKind::Xmm: std::memcpy(b, s.fpu.xmm[r.index].u8, 16); break;
+    case RegKind::Mxcsr: put(s.fpu.mxcsr); break;
+    case RegKind::FsBase: put(s.seg[FS].base); break;
+    case RegKind::GsBase: put(s.seg[GS].base); break;
+    case RegKind::KernelGsBase: put(s.kernel_gs_base); break;
+    case RegKind::Control:
+      put(pc64::read_register(cpu, RegisterRef{static_cast<RegisterRef::Kind>(r.index), 0, 64, 0}));
+      break;
+  }
+  out += to_hex(b, r.bits / 8);  // little-endian, truncated to the register's size
   return true;
 }
 
 bool GdbStub::write_register(unsigned n, std::string_view hex) {
+  const auto& regs = registers_for(amd64());
   std::vector<uint8_t> b;
-  if (n >= kRegCount || !from_hex(hex, b) || b.size() != register_size(n)) return false;
+  if (n >= regs.size() || !from_hex(hex, b) || b.size() != regs[n].bits / 8) return false;
+  const GdbRegister& r = regs[n];
   Cpu& cpu = m_.cpu();
   CpuState& s = cpu.state();
   uint64_t v = 0;
   std::memcpy(&v, b.data(), std::min<size_t>(8, b.size()));
-  if (n < 16) s.gpr[kGprOrder[n]] = v;
-  else if (n == kRegRip) s.rip = v;
-  else if (n == kRegEflags) {
-    cpu.rflags();  // fold the lazy flags first, so the new value is the whole truth
-    s.rflags = (v & 0x3F7FD7) | 2;  // reserved bits keep their fixed values (SDM Vol. 1 3.4.3)
-  } else if (n < kRegSt0) {
-    // Loading a selector needs a descriptor fetch with checks; accept only
-    // the unchanged value (gdb's G writes every register back).
-    if ((v & 0xFFFF) != s.seg[kSegOrder[n - kRegSeg0]].selector) return false;
-  } else if (n < kRegFctrl) {
-    Float80& f = s.fpu.st(n - kRegSt0);
-    std::memcpy(&f.mant, b.data(), 8);
-    std::memcpy(&f.se, b.data() + 8, 2);
-  } else if (n <= kRegFop) {
-    FpuState& f = s.fpu;
-    switch (n - kRegFctrl) {
-      case 0: f.fcw = static_cast<uint16_t>(v); break;
-      case 1: f.fsw = static_cast<uint16_t>(v); break;
-      case 2: f.set_full_tag(static_cast<uint16_t>(v)); break;
-      case 3: f.fcs = static_cast<uint16_t>(v); break;
-      case 4: f.fip = v & 0xFFFFFFFF; break;
-      case 5: f.fds = static_cast<uint16_t>(v); break;
-      case 6: f.fdp = v & 0xFFFFFFFF; break;
-      default: f.fop = static_cast<uint16_t>(v & 0x7FF);
+  // A 32-bit description writes the low half: the upper half stays (it is
+  // the guest's, should it be in long mode after all).
+  auto merge = [&](uint64_t old) { return r.bits >= 64 ? v : (old & ~0xFFFFFFFFull) | (v & 0xFFFFFFFF); };
+  switch (r.kind) {
+    case RegKind::Gpr: s.gpr[r.index] = merge(s.gpr[r.index]); break;
+    case RegKind::Rip: s.rip = merge(s.rip); break;
+    case RegKind::Eflags:
+      cpu.rflags();  // fold the lazy flags first, so the new value is the whole truth
+      s.rflags = (v & 0x3F7FD7) | 2;  // reserved bits keep their fixed values (SDM Vol. 1 3.4.3)
+      break;
+    case RegKind::Seg:
+      // Loading a selector needs a descriptor fetch with checks; accept only
+      // the unchanged value (gdb's G writes every register back).
+      if ((v & 0xFFFF) != s.seg[r.index].selector) return false;
+      break;
+    case RegKind::St: {
+      Float80& f = s.fpu.st(r.index);
+      std::memcpy(&f.mant, b.data(), 8);
+      std::memcpy(&f.se, b.data() + 8, 2);
+      break;
     }
-  } else if (n < kRegMxcsr) std::memcpy(s.fpu.xmm[n - kRegXmm0].u8, b.data(), 16);
-  else if (n == kRegMxcsr) {
-    if (v & ~uint64_t(kMxcsrMask)) return false;
-    s.fpu.mxcsr = static_cast<uint32_t>(v);
-  } else if (n == kRegFsBase) s.seg[FS].base = v;
-  else s.seg[GS].base = v;
+    case RegKind::FpuControl: {
+      FpuState& f = s.fpu;
+      switch (r.index) {
+        case 0: f.fcw = static_cast<uint16_t>(v); break;
+        case 1: f.fsw = static_cast<uint16_t>(v); break;
+        case 2: f.set_full_tag(static_cast<uint16_t>(v)); break;
+        case 3: f.fcs = static_cast<uint16_t>(v); break;
+        case 4: f.fip = v & 0xFFFFFFFF; break;
+        case 5: f.fds = static_cast<uint16_t>(v); break;
+        case 6: f.fdp = v & 0xFFFFFFFF; break;
+        default: f.fop = static_cast<uint16_t>(v & 0x7FF);
+      }
+      break;
+    }
+    case RegKind::Xmm: std::memcpy(s.fpu.xmm[r.index].u8, b.data(), 16); break;
+    case RegKind::Mxcsr:
+      if (v & ~uint64_t(kMxcsrMask)) return false;
+      s.fpu.mxcsr = static_cast<uint32_t>(v);
+      break;
+    case RegKind::FsBase: s.seg[FS].base = merge(s.seg[FS].base); break;
+    case RegKind::GsBase: s.seg[GS].base = merge(s.seg[GS].base); break;
+    case RegKind::KernelGsBase: s.kernel_gs_base = v; break;
+    case RegKind::Control: {
+      // The monitor's `set cr0=...` path: same register slice rules, and the
+      // CPU recomputes its mode and drops cached translations.
+      RegisterRef ref{static_cast<RegisterRef::Kind>(r.index), 0, static_cast<uint8_t>(r.bits), 0};
+      std::string err;
+      return pc64::write_register(cpu, ref, v, err);
+    }
+  }
   cpu.state_changed();
   return true;
 }
 
 std::string GdbStub::read_registers() {
   std::string r;
-  for (unsigned n = 0; n < kRegCount; ++n) read_register(n, r);
+  const size_t count = registers_for(amd64()).size();
+  for (unsigned n = 0; n < count; ++n) read_register(n, r);
   return r;
 }
 
 bool GdbStub::write_registers(std::string_view hex) {
+  const auto& regs = registers_for(amd64());
   size_t off = 0;
-  for (unsigned n = 0; n < kRegCount && off < hex.size(); ++n) {
-    size_t len = 2 * register_size(n);
+  for (unsigned n = 0; n < regs.size() && off < hex.size(); ++n) {
+    size_t len = regs[n].bits / 4;
     if (off + len > hex.size()) return false;
     std::string_view h = hex.substr(off, len);
     // Segment selectors: skip unchanged values quietly (see write_register).
-    if (!(n >= kRegSeg0 && n < kRegSt0) && !write_register(n, h)) return false;
+    if (regs[n].kind != RegKind::Seg && !write_register(n, h)) return false;
     off += len;
   }
   return true;
@@ -398,7 +521,7 @@ std::string GdbStub::handle(std::string_view p) {
     case 'p': {
       uint64_t n;
       std::string r;
-      if (!parse_hex(p.substr(1), n) || n >= kRegCount || !read_register(static_cast<unsigned>(n), r)) return "E01";
+      if (!parse_hex(p.substr(1), n) || !read_register(static_cast<unsigned>(n), r)) return "E01";
       return r;
     }
     case 'P': {
@@ -451,13 +574,16 @@ std::string GdbStub::handle(std::string_view p) {
     char a = p.size() > 6 ? p[6] : 'c';
     return resume(a == 's' || a == 'S', "");
   }
-  if (p.starts_with("qSupported"))
+  if (p.starts_with("qSupported")) {
+    arch_ = configured_arch_;  // a new session: choose the description again
+    amd64();
     return "PacketSize=4000;qXfer:features:read+;swbreak+;hwbreak+;QStartNoAckMode+;vContSupported+";
+  }
   if (p == "QStartNoAckMode") return "OK";  // serve() switches after the acknowledged reply
   if (p.starts_with("qXfer:features:read:target.xml:")) {
     uint64_t off, len;
     if (!parse_addr_len(p.substr(31), off, len)) return "E01";
-    std::string x = target_xml();
+    std::string x = target_xml(amd64());
     if (off >= x.size()) return "l";
     std::string chunk = x.substr(off, len);
     return (off + chunk.size() >= x.size() ? "l" : "m") + chunk;
@@ -478,6 +604,11 @@ std::string GdbStub::handle(std::string_view p) {
   return "";  // not supported
 }
 
+bool GdbStub::connection_pending() const {
+  pollfd p{listen_fd_, POLLIN, 0};
+  return listen_fd_ >= 0 && poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+}
+
 GdbStub::End GdbStub::serve() {
   sockaddr_in peer{};
   socklen_t len = sizeof peer;
@@ -485,6 +616,12 @@ GdbStub::End GdbStub::serve() {
   if (fd_ < 0) throw std::runtime_error(std::string("gdb stub: accept: ") + std::strerror(errno));
   int one = 1;
   setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  // Each connection starts afresh (gdb may detach and attach again).
+  no_ack_ = false;
+  interrupted_ = false;
+  inbuf_.clear();
+  pending_ = Pending::None;
+  arch_ = configured_arch_;
   std::string packet;
   End end = End::Disconnected;
   while (read_packet(packet)) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "frontend/machine.h"
 #include "frontend/monitor.h"
@@ -25,6 +26,9 @@ class GdbStub {
   void listen(uint16_t port);
   uint16_t port() const { return port_; }
 
+  // True if gdb is connecting (serve() will not block waiting for it).
+  bool connection_pending() const;
+
   enum class End { Detached, Killed, Disconnected };
   // Waits for one gdb connection and serves it until gdb detaches (the
   // guest should then run on), kills, or disconnects.
@@ -34,10 +38,16 @@ class GdbStub {
   // unit tests; serve() uses it for everything but c/s/vCont.
   std::string handle(std::string_view packet);
 
-  // Target description for the current mode (i386:x86-64).
-  static std::string target_xml();
+  // Which target description gdb gets: Auto picks it from the guest's mode
+  // when gdb connects (long mode: i386:x86-64, else i386).
+  enum class Arch { Auto, X86_64, I386 };
+  void set_arch(Arch a) { arch_ = configured_arch_ = a; }
+
+  // The target description XML (i386:x86-64 or i386 register layout).
+  static std::string target_xml(bool amd64);
 
  private:
+  bool amd64();  // the description of this connection (fixes Auto on first use)
   std::string read_registers();
   bool write_registers(std::string_view hex);
   bool read_register(unsigned n, std::string& out);
@@ -54,6 +64,7 @@ class GdbStub {
   int listen_fd_ = -1, fd_ = -1;
   uint16_t port_ = 0;
   bool no_ack_ = false;
+  Arch configured_arch_ = Arch::Auto, arch_ = Arch::Auto;
   bool interrupted_ = false;
   std::string inbuf_;
   struct Inserted {

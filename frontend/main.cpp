@@ -2,6 +2,7 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -66,35 +67,47 @@ int main(int argc, char** argv) {
       key_player = std::make_unique<pc64::KeyPlayer>(
           machine.clock(), cl.keys, [&machine](uint16_t code, bool down) { machine.board()->kbc->key(code, down); });
     if (cl.monitor) {
-      // The guest runs only when a command says so (s, c, next, until).
       int fd = cl.monitor_tcp ? pc64::accept_one_tcp(cl.monitor_port, "monitor") : -1;
       pc64::LineInput input(fd >= 0 ? fd : STDIN_FILENO, fd >= 0 ? fd : STDOUT_FILENO);
       pc64::Monitor mon(machine);
       mon.set_interrupt_check([&input] { return input.poll_pause(); });
-      std::string line;
-      while (!mon.quit_requested()) {
-        std::fflush(stdout);  // guest serial output written so far
-        g_ctrl_c_mode = 2;
-        if (!input.read_line("(pc64) ", line)) break;
-        g_ctrl_c_mode = 1;
-        input.write(mon.execute(line));
-      }
+      // Without --paused the guest starts at once, as if `c` had been typed:
+      // Ctrl-C or `p` brings the prompt. Otherwise it runs only when a
+      // command says so (s, c, next, until).
+      g_ctrl_c_mode = 1;
+      if (!cl.paused) input.write(mon.execute("c"));
+      if (!mon.quit_requested())
+        pc64::monitor_session(mon, input, false, [](bool at_prompt) { g_ctrl_c_mode = at_prompt ? 2 : 1; });
       if (fd >= 0) close(fd);
       return 0;
     }
+    // --gdb: gdb attaching stops the guest (as Ctrl-C would) until it
+    // detaches; with --paused the guest waits for gdb before its first
+    // instruction, like QEMU's -S.
+    std::unique_ptr<pc64::GdbStub> stub;
+    bool killed = false;
     if (cl.gdb) {
-      pc64::GdbStub stub(machine);
-      stub.listen(cl.gdb_port);
-      std::fprintf(stderr, "pc64: waiting for gdb on 127.0.0.1:%u\n", stub.port());
-      if (stub.serve() == pc64::GdbStub::End::Killed) return 0;
-      // Detached or disconnected: the guest runs on as without --gdb.
+      stub = std::make_unique<pc64::GdbStub>(machine);
+      stub->set_arch(cl.gdb_arch);
+      stub->listen(cl.gdb_port);
+      if (cl.paused) {
+        std::fprintf(stderr, "pc64: waiting for gdb on 127.0.0.1:%u\n", stub->port());
+        if (stub->serve() == pc64::GdbStub::End::Killed) return 0;
+        // Detached or disconnected: the guest runs on; gdb may attach again.
+      } else {
+        std::fprintf(stderr, "pc64: gdb can attach on 127.0.0.1:%u\n", stub->port());
+      }
     }
+    auto serve_debugger = [&]() {
+      if (stub && stub->connection_pending() && stub->serve() == pc64::GdbStub::End::Killed) killed = true;
+      return killed;
+    };
     pc64::ExitReason why = pc64::ExitReason::None;
     bool ran = false;
 #ifdef PC64_HAVE_SDL
     if (!cl.config.headless) {
       try {
-        why = pc64::run_windowed(machine);
+        why = pc64::run_windowed(machine, stub ? std::function<bool()>(serve_debugger) : std::function<bool()>());
         ran = true;
       } catch (const std::runtime_error& e) {
         std::fprintf(stderr, "pc64: no window (%s): running headless\n", e.what());
@@ -103,7 +116,15 @@ int main(int argc, char** argv) {
 #else
     if (!cl.config.headless) std::fprintf(stderr, "pc64: built without SDL2: running headless\n");
 #endif
-    if (!ran) why = machine.run();
+    if (!ran && stub) {
+      // Slices of ~1 ms of guest time: how long an attaching gdb waits.
+      constexpr uint64_t kGdbPollSlice = 1'000'000;
+      do why = machine.run(kGdbPollSlice);
+      while (why == pc64::ExitReason::None && !serve_debugger());
+    } else if (!ran) {
+      why = machine.run();
+    }
+    if (killed) return 0;  // gdb's kill: QEMU also just ends
     g_machine_for_signal = nullptr;
     std::fflush(stdout);
     const pc64::CpuState& st = machine.cpu().state();

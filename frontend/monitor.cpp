@@ -11,6 +11,7 @@
 
 #include "frontend/debug_control.h"
 #include "frontend/expression.h"
+#include "frontend/terminal.h"
 #include "mem/paging.h"
 
 namespace pc64 {
@@ -148,6 +149,7 @@ void Monitor::execute(std::string_view line, std::ostream& out) {
   else if (cmd == "idt") cmd_idt(out);
   else if (cmd == "info" || cmd == "i") cmd_info(args, out);
   else if (cmd == "count") cmd_count(out);
+  else if (cmd == "post") cmd_info({"post"}, out);  // the short form of `info post`
   else if (cmd == "b" || cmd == "break" || cmd == "bp") cmd_break(args, false, out);
   else if (cmd == "tb" || cmd == "tbreak") cmd_break(args, true, out);
   else if (cmd == "watch" || cmd == "w") cmd_watch(args, WatchKind::Write, out);
@@ -166,6 +168,10 @@ void Monitor::execute(std::string_view line, std::ostream& out) {
   else if (cmd == "tlb") cmd_tlb(out);
   else if (cmd == "screendump") cmd_screendump(args, out);
   else if (cmd == "change" || cmd == "eject") cmd_media(cmd, args, out);
+  else if (cmd == "savevm" || cmd == "loadvm")
+    // Machine state files need every component's serialize() (DESIGN
+    // "Every component serialises"), which does not exist yet.
+    out << "error: " << cmd << " is not available yet (machine state files are not implemented)\n";
   else if (cmd == "p" || cmd == "pause") out << "the guest is paused\n";
   else if (cmd == "q" || cmd == "quit") {
     quit_ = true;
@@ -199,9 +205,10 @@ void Monitor::cmd_help(std::ostream& out) {
          "trace on [FILE] | trace off  one line per executed instruction with changed registers\n"
          "find ADDR LEN BYTE...|\"txt\"  search linear memory; write ADDR BYTE...: patch RAM\n"
          "dump [p] FILE ADDR LEN      save memory to a file\n"
-         "ldt | tss | tlb             LDT entries, the current TSS, TLB statistics\n"
+         "ldt | tss | tlb             LDT entries, the current TSS, the soft TLB's valid entries\n"
+         "savevm FILE | loadvm FILE machine state files: not available yet\n"
          "screendump FILE.png         the screen as PNG; change cdrom FILE | eject cdrom\n"
-         "info ide|vga|serial|post|cmos  more device state; info break lists breakpoints\n"
+         "info ide|vga|serial|post|cmos  more device state (post: also alone); info break lists breakpoints\n"
          "Expressions: registers, symbols, 0x hex, decimal, + - * ( ), == != < > <= >= & | && ||.\n";
 }
 
@@ -844,6 +851,21 @@ void Monitor::cmd_info(const Args& args, std::ostream& out) {
     out << "\n";
   } else {
     out << "error: unknown device '" << what << "' (info pic|pit|rtc|lapic|ioapic|pci|ide|vga|serial|post|cmos)\n";
+  }
+}
+
+bool monitor_session(Monitor& mon, LineInput& input, bool leave_on_continue,
+                     const std::function<void(bool)>& at_prompt) {
+  std::string line;
+  for (;;) {
+    std::fflush(stdout);  // guest serial output written so far
+    if (at_prompt) at_prompt(true);
+    if (!input.read_line("(pc64) ", line)) return false;
+    if (at_prompt) at_prompt(false);
+    std::string_view cmd = trim(line);
+    if (leave_on_continue && (cmd == "c" || cmd == "cont" || cmd == "continue")) return false;
+    input.write(mon.execute(line));
+    if (mon.quit_requested()) return true;
   }
 }
 

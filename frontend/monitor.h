@@ -17,6 +17,8 @@
 
 namespace pc64 {
 
+class LineInput;
+
 class Monitor {
  public:
   explicit Monitor(Machine& machine) : m_(machine) {}
@@ -96,5 +98,14 @@ class Monitor {
   double last_run_seconds_ = 0;
   uint64_t last_run_instructions_ = 0;
 };
+
+// The monitor's prompt loop on `input` (--monitor, the window's monitor
+// chord): reads and runs lines until `quit` (returns true) or the end of
+// input (false). With `leave_on_continue`, `c` ends the loop (false) instead
+// of running the guest from the monitor: the caller (the window) runs it.
+// `at_prompt(true)` is called while waiting for a line, `at_prompt(false)`
+// while a command runs (main's Ctrl-C handling).
+bool monitor_session(Monitor& mon, LineInput& input, bool leave_on_continue,
+                     const std::function<void(bool)>& at_prompt = {});
 
 }  // namespace pc64

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <memory>
 
+#include "cpu/core.h"
 #include "frontend/debug_control.h"
 #include "frontend/monitor.h"
 #include "frontend/screen.h"
@@ -304,9 +305,27 @@ void Monitor::cmd_tss(std::ostream& out) {
 }
 
 void Monitor::cmd_tlb(std::ostream& out) {
-  Cpu::Stats st = m_.cpu().stats();
-  out << "soft TLB fills since power-on: " << st.tlb_fills << "\n"
-      << "(the soft TLB caches host pointers only; use page ADDR for a guest translation)\n";
+  // The soft TLB's valid entries: linear page -> physical page, which
+  // accesses may use the cached host pointer (r/w/x; '-': that access takes
+  // the slow path, e.g. a code page's writes or an A/D bit still to set), the
+  // size of the page the walk found, G for global. The soft TLB is a cache of
+  // the guest's translations, flushed as the SDM allows a real TLB to be
+  // (Vol. 3A 4.10): an address missing here is simply not cached.
+  const SoftTlb& tlb = m_.cpu().core().tlb;
+  uint64_t n = 0;
+  char b[128];
+  tlb.visit([&](bool user, const TlbEntry& e) {
+    if (e.vpage == SoftTlb::kInvalidTag) return;
+    const uint64_t size = ~e.vmask + 1;
+    auto tag = [&](AccessKind k, char c) { return e.tag[static_cast<int>(k)] == e.vpage ? c : '-'; };
+    std::snprintf(b, sizeof b, "%s %016" PRIx64 " -> %016" PRIx64 " %c%c%c %s%s\n", user ? "user" : "sup ", e.vpage,
+                  e.paddr, tag(AccessKind::Read, 'r'), tag(AccessKind::Write, 'w'), tag(AccessKind::Execute, 'x'),
+                  size >= (1ull << 30) ? "1G" : size >= (1ull << 21) ? (size == (1ull << 22) ? "4M" : "2M") : "4K",
+                  e.global ? " G" : "");
+    out << b;
+    ++n;
+  });
+  out << n << " valid entries; soft TLB fills since power-on: " << m_.cpu().stats().tlb_fills << "\n";
 }
 
 // ---------------------------------------------------------------- screen and media

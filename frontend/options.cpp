@@ -89,8 +89,11 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     ("keys", "SECONDS:TEXT: type TEXT on the PS/2 keyboard at SECONDS of virtual time (repeatable; "
              "\\n Enter, \\t Tab, \\e Esc, \\b Backspace, \\\\ and \\< the characters, <f12> <up> ... named keys)",
      cxxopts::value<std::vector<std::string>>())
-    ("monitor", "stdio or tcp:PORT (127.0.0.1): start paused in the built-in monitor (type help)", cxxopts::value<std::string>())
-    ("gdb", "tcp:PORT (127.0.0.1; default port 1234 with 'tcp'): wait for gdb to attach before running", cxxopts::value<std::string>())
+    ("monitor", "stdio or tcp:PORT (127.0.0.1): the built-in monitor (type help; Ctrl-C or p pauses the guest)", cxxopts::value<std::string>())
+    ("gdb", "tcp:PORT (127.0.0.1; default port 1234 with 'tcp'): gdb can attach; the guest stops while it is attached", cxxopts::value<std::string>())
+    ("gdb-arch", "the register layout gdb gets: auto (i386:x86-64 if the guest is in long mode when gdb connects, "
+                 "else i386; default), x86-64 or i386", cxxopts::value<std::string>())
+    ("paused", "start stopped before the first instruction: wait for gdb (--gdb) or the monitor's c (--monitor)")
     ("debug", "log debug messages (unimplemented instructions, unclaimed ports) to stderr")
     ("h,help", "show this help")
     ("version", "show the version");
@@ -197,6 +200,16 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     cl.gdb = true;
     cl.gdb_port = tcp_port("gdb", r["gdb"].as<std::string>(), 1234);
   }
+  if (r.count("gdb-arch")) {
+    std::string a = r["gdb-arch"].as<std::string>();
+    if (a == "auto") cl.gdb_arch = GdbStub::Arch::Auto;
+    else if (a == "x86-64") cl.gdb_arch = GdbStub::Arch::X86_64;
+    else if (a == "i386") cl.gdb_arch = GdbStub::Arch::I386;
+    else throw UsageError("--gdb-arch: '" + a + "' is not auto, x86-64 or i386");
+    if (!cl.gdb) throw UsageError("--gdb-arch: needs --gdb");
+  }
+  cl.paused = r.count("paused") > 0;
+  if (cl.paused && !cl.gdb && !cl.monitor) throw UsageError("--paused: needs --gdb or --monitor (something to resume the guest)");
   if (cl.monitor && cl.gdb) throw UsageError("--monitor and --gdb cannot be used together (gdb's 'monitor' command reaches the monitor)");
   if (r.count("serial")) {
     std::string s = r["serial"].as<std::string>();

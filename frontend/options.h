@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "frontend/gdb_stub.h"
 #include "frontend/key_script.h"
 #include "frontend/machine_config.h"
 
@@ -28,11 +29,13 @@ struct CommandLine {
   bool debug = false;
   std::string screenshot;   // --screenshot: PNG of the screen when pc64 stops
   std::string screen_text;  // --screen-text: the text screen as UTF-8 when pc64 stops
-  bool monitor = false;     // --monitor stdio|tcp:PORT: start paused at the monitor prompt
+  bool monitor = false;     // --monitor stdio|tcp:PORT: the built-in monitor on the terminal or a socket
   bool monitor_tcp = false;   // --monitor tcp:PORT (else stdio)
   uint16_t monitor_port = 0;  //   (0: any free port, printed)
-  bool gdb = false;           // --gdb tcp:PORT: wait for gdb before running
+  bool gdb = false;           // --gdb tcp:PORT: gdb may attach (stops the guest while attached)
   uint16_t gdb_port = 0;      //   (0: any free port, printed)
+  GdbStub::Arch gdb_arch = GdbStub::Arch::Auto;  // --gdb-arch
+  bool paused = false;        // --paused: wait for gdb / the monitor's `c` before the first instruction
   std::vector<KeyEvent> keys;  // --keys SECONDS:TEXT (all scripts, merged)
   std::string help_text;
 };

@@ -28,24 +28,9 @@ class BoardInput final : public InputSink {
   PcBoard& b_;
   KeyPlayer keys_;
 };
-
-// The monitor on the terminal while the window waits (Ctrl+Alt+2, or a
-// breakpoint set from it). `c` or the end of input goes back to the window;
-// true when `quit` asks to stop the machine.
-bool monitor_session(Monitor& mon, LineInput& input) {
-  std::string line;
-  for (;;) {
-    if (!input.read_line("(pc64) ", line)) return false;
-    size_t a = line.find_first_not_of(" \t"), b = line.find_last_not_of(" \t");
-    std::string cmd = a == std::string::npos ? "" : line.substr(a, b - a + 1);
-    if (cmd == "c" || cmd == "cont" || cmd == "continue") return false;
-    input.write(mon.execute(line));
-    if (mon.quit_requested()) return true;
-  }
-}
 }  // namespace
 
-ExitReason run_windowed(Machine& m) {
+ExitReason run_windowed(Machine& m, const std::function<bool()>& between_slices) {
   PcBoard* board = m.board();
   if (!board || !board->vga) throw std::runtime_error("the machine has no display");
   BoardInput input(*board, m.clock());
@@ -72,10 +57,13 @@ ExitReason run_windowed(Machine& m) {
       return r.reason;
     }
     if (!window.poll_events()) return ExitReason::Stopped;
+    if (between_slices && between_slices()) return ExitReason::Stopped;
     if (window.take_monitor_request()) open_monitor = true;
     if (open_monitor) {
       window.set_status(mips, true);
-      if (monitor_session(mon, terminal)) return ExitReason::Stopped;
+      // The monitor on the terminal while the window waits (Ctrl+Alt+2, or
+      // a breakpoint set from it); `c` or the end of input comes back here.
+      if (monitor_session(mon, terminal, true)) return ExitReason::Stopped;
       window.set_status(mips, false);
       last = std::chrono::steady_clock::now();
       last_retired = m.instructions_retired();

@@ -82,6 +82,15 @@ class SoftTlb {
   // Statistics for the monitor's `count` / benchmarks.
   uint64_t fills = 0;
 
+  // The monitor's `tlb`: calls f(user, entry) for every entry in use,
+  // the supervisor set first, each set in index order.
+  template <class F> void visit(F f) const {
+    for (unsigned set = 0; set < 2; ++set)
+      for (unsigned w = 0; w < kWords; ++w)
+        for (uint64_t bits = used_[set][w]; bits; bits &= bits - 1)
+          f(set == 1, sets_[set][w * 64 + static_cast<unsigned>(__builtin_ctzll(bits))]);
+  }
+
  private:
   static constexpr unsigned kWords = kEntries / 64;
   static constexpr unsigned kMaxLarge = 32;

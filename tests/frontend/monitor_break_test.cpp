@@ -8,10 +8,10 @@
 #include <fstream>
 #include <string>
 
-#include "cpu/cpu_test_util.h"
 #include "frontend/debug_control.h"
 #include "frontend/machine.h"
 #include "frontend/monitor.h"
+#include "frontend/long_mode_guest.h"
 
 using namespace pc64;
 
@@ -65,34 +65,8 @@ data: dq 0
 data2: dq 0x77
 )";
 
-struct Rig {
-  Machine m{[] {
-    MachineConfig c;
-    c.pc_board = false;
-    c.ram_bytes = 16 << 20;
-    return c;
-  }()};
-  Monitor mon{m};
-  std::vector<uint8_t> code = test::assemble(kGuest);
-  Rig() {
-    m.cpu().enter_long_mode_identity(0x10000, 16 << 20);
-    m.memory().write_bytes(kOrg, code.data(), code.size());
-    CpuState& s = m.cpu().state();
-    s.rip = kOrg;
-    s.gpr[RSP] = 0x300000;
-    m.cpu().state_changed();
-  }
-  // Address of the instruction whose disassembly contains `text` (first match).
-  uint64_t find(const std::string& text) {
-    std::string out = mon.execute("u 0x200000 40");
-    size_t p = out.find(text);
-    REQUIRE(p != std::string::npos);
-    size_t line = out.rfind('\n', p);
-    line = line == std::string::npos ? 0 : line + 1;
-    return std::stoull(out.substr(line, 16), nullptr, 16);
-  }
-  uint64_t rip() { return m.cpu().state().rip; }
-  uint64_t reg(unsigned r) { return m.cpu().state().gpr[r]; }
+struct Rig : test::LongModeGuest {
+  Rig() : LongModeGuest(kGuest) {}
 };
 
 }  // namespace

@@ -234,6 +234,7 @@ TEST_CASE("monitor: info on a full PC") {
   CHECK(has(mon.execute("info vga"), "crtc:"));
   CHECK(has(mon.execute("info serial"), "COM at 3f8"));
   CHECK(has(mon.execute("info post"), "last POST code: 00"));
+  CHECK(has(mon.execute("post"), "last POST code: 00"));
   CHECK(has(mon.execute("info cmos"), "70:"));
   // The screen renders without firmware too (blank text mode).
   char tmpl[] = "/tmp/pc64-screen-XXXXXX";

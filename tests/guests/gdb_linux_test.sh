@@ -14,7 +14,7 @@ guests=$2
 . "$(dirname "$0")/../cli/gdb_test_lib.sh"
 addr=1000000
 
-"$pc64" --headless --gdb tcp:0 --max-instructions 12000000000 \
+"$pc64" --headless --gdb tcp:0 --paused --max-instructions 12000000000 \
   --kernel "$guests/linux-direct/vmlinuz" --initrd "$guests/linux-direct/initrd.cpio.gz" \
   --append "console=ttyS0,115200 panic=-1 rdinit=/init nokaslr" >"$tmp/serial" 2>"$tmp/err" &
 pid=$!
@@ -45,9 +45,4 @@ else
 fi
 expect "$tmp/gdb.out" "detached\]" "detach"
 expect "$tmp/serial" "PC64-GUEST-DONE" "guest boots on to its marker"
-[ "$gdb_rc" -eq 0 ] || { echo "FAIL gdb exit code $gdb_rc"; fails=$((fails+1)); }
-[ "$pc64_rc" -eq 0 ] || { echo "FAIL pc64 exit code $pc64_rc (guest did not power off)"; fails=$((fails+1)); }
-if [ "$fails" -ne 0 ]; then
-  echo "--- gdb output"; cat "$tmp/gdb.out"; echo "--- pc64 stderr"; cat "$tmp/err"; echo "--- serial (tail)"; tail -20 "$tmp/serial"
-fi
-exit "$fails"
+finish_gdb_test

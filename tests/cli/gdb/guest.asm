@@ -20,18 +20,7 @@ count:
 marker:                             ; 0x100080
     mov dx, 0x3f8
     mov esi, msg
-.next:
-    lodsb
-    test al, al
-    jz .done
-    out dx, al
-    jmp .next
-.done:
-    mov dx, 0x604                   ; PIIX4 PM1_CNT (PMBA 0x600): SLP_EN, S5
-    mov ax, 0x2000
-    out dx, ax
-    cli
-    hlt
+%include "print_and_power_off.inc"
 msg: db "GDB-GUEST-DONE", 10, 0
     times 0x100 - ($ - $$) db 0
 counter:                            ; 0x100100
