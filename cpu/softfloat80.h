@@ -95,6 +95,14 @@ bool compare(unsigned pred, uint64_t a, uint64_t b, bool dbl, Env& e);
 uint64_t convert(uint64_t a, bool from_dbl, Env& e);  // f32 <-> f64
 uint64_t from_int(int64_t v, bool dbl, Env& e);
 int64_t to_int(uint64_t a, bool dbl, unsigned bits, bool truncate, Env& e);
+// ROUNDxx: to an integral value in rounding mode `rc` (0-3); PE unless
+// `suppress_pe` (imm8 bit 3). IE only for an SNaN; DAZ applies, no DE.
+uint64_t round_int(uint64_t a, bool dbl, unsigned rc, bool suppress_pe, Env& e);
+// RCPPS/RSQRTPS lanes: approximations within the SDM's 1.5 * 2^-12 bound;
+// they ignore MXCSR (no flags, rounding, FTZ or DAZ) and treat denormal
+// sources as zeros of the same sign.
+uint32_t rcp(uint32_t a);
+uint32_t rsqrt(uint32_t a);
 }  // namespace sse
 
 }  // namespace pc64::sf80
