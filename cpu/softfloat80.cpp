@@ -362,6 +362,10 @@ Float80 sqrt(Float80 a, Env& e) {
   return encode80(round_pack(false, m, Ee / 2 - 2, false, ext(e), e));
 }
 
+Float80 round_ext(bool sign, unsigned __int128 m, int32_t e0, bool sticky, Env& e) {
+  return encode80(round_pack(sign, m, e0, sticky, ext(e), e));
+}
+
 Float80 round_prec(Float80 a, Env& e) {
   Class c = classify(a);
   if (c != Class::Normal && c != Class::Denormal) return a;
