@@ -312,6 +312,18 @@ std::string approx_lanes(const Op& op, const Encoded& e, const SimdState& in, Si
   return "";
 }
 
+// Floating-point rows (arithmetic, compares, conversions, ROUNDxx, DPPx),
+// counted for the report: issue 5 asks for >= 10^5 FP cases per run.
+bool floating_point(const Op& op) {
+  if (op.map == 3) return op.opcode == 0x08 || op.opcode == 0x09 || op.opcode == 0x0A || op.opcode == 0x0B ||
+                          op.opcode == 0x40 || op.opcode == 0x41;
+  if (op.map != 1) return false;
+  if (op.opcode >= 0x51 && op.opcode <= 0x5F && !(op.opcode >= 0x54 && op.opcode <= 0x57)) return true;
+  for (uint8_t o : {0xC2, 0x2E, 0x2F, 0x2A, 0x2C, 0x2D, 0x7C, 0x7D, 0xD0})
+    if (op.opcode == o) return true;
+  return op.opcode == 0xE6 && op.prefix != 0;
+}
+
 uint64_t env_u64(const char* name, uint64_t dflt) {
   const char* s = std::getenv(name);
   return s ? std::strtoull(s, nullptr, 0) : dflt;
@@ -328,9 +340,10 @@ TEST_CASE("SSE/SSE2/SSE3/SSSE3/SSE4.1 and MMX instructions match the host CPU bi
   Values v(seed);
   const std::vector<Op> ops = table();
   std::map<std::string, unsigned> failures;
-  unsigned reported = 0, total_fail = 0;
+  unsigned reported = 0, total_fail = 0, fp = 0;
   for (uint64_t n = 0; n < cases; ++n) {
     const Op& op = ops[n % ops.size()];
+    fp += floating_point(op);
     Encoded e = encode(op, v);
     SimdState in{};
     v.fill(in.xmm, sizeof in.xmm);
@@ -357,5 +370,6 @@ TEST_CASE("SSE/SSE2/SSE3/SSSE3/SSE4.1 and MMX instructions match the host CPU bi
       }
     }
   }
+  MESSAGE(cases << " cases, " << fp << " of them floating point, " << total_fail << " mismatches");
   CHECK(total_fail == 0);
 }
