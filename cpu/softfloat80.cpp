@@ -362,6 +362,10 @@ Float80 sqrt(Float80 a, Env& e) {
   return encode80(round_pack(false, m, Ee / 2 - 2, false, ext(e), e));
 }
 
+Float80 round_ext(bool sign, unsigned __int128 m, int32_t e0, bool sticky, Env& e) {
+  return encode80(round_pack(sign, m, e0, sticky, ext(e), e));
+}
+
 Float80 round_prec(Float80 a, Env& e) {
   Class c = classify(a);
   if (c != Class::Normal && c != Class::Denormal) return a;
@@ -986,6 +990,86 @@ int64_t to_int(uint64_t a, bool dbl, unsigned bits, bool truncate, Env& e) {
   }
   if (inexact) e.flags |= MXCSR_PE;
   return x.sign ? static_cast<int64_t>(uint64_t(0) - mag) : static_cast<int64_t>(mag);
+}
+
+
+uint64_t round_int(uint64_t a, bool dbl, unsigned rc, bool suppress_pe, Env& e) {
+  Class c = cls(a, dbl);
+  bool den = false;
+  prepare(a, c, dbl, e, den);  // DAZ applies; a denormal source raises no DE (SDM ROUNDPS)
+  if (is_nan(c)) {
+    if (c == Class::SNaN) e.flags |= MXCSR_IE;
+    return quiet(a, dbl);
+  }
+  if (c == Class::Zero || c == Class::Inf) return a;
+  Unpacked x = unpack_ieee(a, dbl);
+  if (x.exp >= static_cast<int32_t>(fmt(dbl).fbits)) return a;  // no fraction bits: already an integer
+  // value = sig * 2^(exp - 63): keep the bits above the binary point, round on the rest.
+  uint64_t mag, rem, half;
+  if (x.exp < 0) {  // |a| < 1: the whole significand is fraction
+    mag = 0;
+    rem = x.exp == -1 ? x.sig : 1;  // 2^-1 <= |a| < 1 compares against one half; smaller is below it
+    half = x.exp == -1 ? 1ull << 63 : 2;
+  } else {
+    unsigned fb = 63 - static_cast<unsigned>(x.exp);
+    mag = x.sig >> fb;
+    rem = x.sig & ((1ull << fb) - 1);
+    half = 1ull << (fb - 1);
+  }
+  bool inexact = rem != 0;
+  bool up = rc == 0 ? (rem > half || (rem == half && (mag & 1))) : rc == 1 ? (x.sign && inexact)
+            : rc == 2 ? (!x.sign && inexact) : false;
+  if (up) ++mag;
+  if (inexact && !suppress_pe) e.flags |= MXCSR_PE;
+  if (mag == 0) return signed_zero(x.sign, dbl);  // keeps the source's sign (-0.3 -> -0.0)
+  Env exact = e;  // an integer below 2^53 converts exactly: no flags
+  return round_ieee(x.sign, mag, 0, false, dbl, exact);
+}
+
+namespace {
+// The 12-bit approximations of RCPPS/RSQRTPS: pc64 returns sign * m * 2^e0
+// rounded to nearest at 12 fraction bits (relative error <= 2^-13, inside
+// the SDM's bound |error| <= 1.5 * 2^-12); a result below the normal range
+// is flushed to zero with the operand's sign (SDM RCPPS "tiny results").
+uint32_t approx12(bool s, u128 m, int32_t e0, bool sticky) {
+  sf80::Env t;
+  Rounded r = round_pack(s, m, e0, sticky, Format{-126, 127, 13, true}, t);
+  if (!(r.sig >> 63)) return s ? 0x80000000u : 0;
+  return (s ? 0x80000000u : 0) | (uint32_t(r.exp + 127) << 23) | uint32_t((r.sig >> 40) & 0x7FFFFF);
+}
+}  // namespace
+
+uint32_t rcp(uint32_t a) {
+  Class c = cls(a, false);
+  bool s = sign_of(a, false);
+  if (is_nan(c)) return static_cast<uint32_t>(quiet(a, false));
+  if (c == Class::Zero || c == Class::Denormal) return static_cast<uint32_t>(inf(s, false));  // denormal counts as 0
+  if (c == Class::Inf) return static_cast<uint32_t>(signed_zero(s, false));
+  Unpacked x = unpack_ieee(a, false);
+  // 1 / (sig * 2^(exp-63)) = (2^127 / sig) * 2^(-64 - exp)
+  u128 n = u128(1) << 127;
+  return approx12(s, n / x.sig, -64 - x.exp, n % x.sig != 0);
+}
+
+uint32_t rsqrt(uint32_t a) {
+  Class c = cls(a, false);
+  bool s = sign_of(a, false);
+  if (is_nan(c)) return static_cast<uint32_t>(quiet(a, false));
+  if (c == Class::Zero || c == Class::Denormal) return static_cast<uint32_t>(inf(s, false));  // denormal counts as 0
+  if (s) return static_cast<uint32_t>(default_nan(false));  // negative (incl. -inf): the QNaN indefinite
+  if (c == Class::Inf) return 0;
+  Unpacked x = unpack_ieee(a, false);
+  // a = S * 2^E with E even; 1/sqrt(a) = sqrt(2^126 / S) * 2^(-63 - E/2).
+  int32_t E = x.exp - 63;
+  u128 S = x.sig;
+  if (E & 1) {
+    S <<= 1;
+    E -= 1;
+  }
+  u128 q = (u128(1) << 126) / S, rem;
+  bool sticky = (u128(1) << 126) % S != 0;
+  u128 r = isqrt128(q, rem);
+  return approx12(false, r, -63 - E / 2, sticky || rem != 0);
 }
 
 }  // namespace pc64::sf80::sse

@@ -56,6 +56,9 @@ uint64_t to_f64(Float80 a, Env& e);
 // Integer stores of `bits` (16/32/64); out of range or NaN gives the integer
 // indefinite (most negative value) with IE. `truncate` is FISTTP.
 int64_t to_int(Float80 a, unsigned bits, bool truncate, Env& e);
+// Rounds sign * m * 2^e0 (`sticky`: nonzero bits were lost below m) to
+// e.prec bits with the x87 rules (flags, C1, denormals, overflow).
+Float80 round_ext(bool sign, unsigned __int128 m, int32_t e0, bool sticky, Env& e);
 // Rounds an extended value to e.prec bits (FLD constants honour RC).
 Float80 round_prec(Float80 a, Env& e);
 
@@ -65,6 +68,20 @@ Float80 scale(Float80 a, Float80 b, Env& e);
 // Returns the (partial) remainder; `q` gets the low quotient bits and
 // `partial` is set when the reduction is incomplete (C2).
 Float80 prem(Float80 a, Float80 b, bool ieee, Env& e, uint64_t& q, bool& partial);
+
+// Transcendental functions (softfloat80_transcendental.cpp), for finite
+// operands in the instructions' domains; the x87 handlers deal with the
+// special operands. Results are rounded once to 64 bits (precision control
+// does not apply, SDM Vol. 1 8.1.5.2) from an approximation good to about
+// 2^-120 relative, so they are within one ulp of the exact value.
+Float80 exp2m1(Float80 a, Env& e);                 // F2XM1: 2^a - 1, |a| <= 1
+Float80 ylog2x(Float80 y, Float80 x, Env& e);      // FYL2X: y * log2(x), x > 0
+Float80 ylog2xp1(Float80 y, Float80 x, Env& e);    // FYL2XP1: y * log2(x + 1)
+Float80 atan2(Float80 y, Float80 x, Env& e);       // FPATAN: arctan(y / x) in (-pi, pi]
+// FSIN/FCOS/FPTAN on |a| < 2^63, the argument reduced with the x87's own
+// 66-bit pi (SDM Vol. 1 8.3.10): sin, cos and tan of the reduced argument.
+enum class Trig { kSin, kCos, kTan };
+Float80 trig(Float80 a, Trig f, Env& e);
 
 // Comparison: 0 less, 1 equal, 2 greater, 3 unordered. `quiet`: QNaN
 // operands do not raise IE (FUCOM); SNaN and unsupported always do.
@@ -95,6 +112,14 @@ bool compare(unsigned pred, uint64_t a, uint64_t b, bool dbl, Env& e);
 uint64_t convert(uint64_t a, bool from_dbl, Env& e);  // f32 <-> f64
 uint64_t from_int(int64_t v, bool dbl, Env& e);
 int64_t to_int(uint64_t a, bool dbl, unsigned bits, bool truncate, Env& e);
+// ROUNDxx: to an integral value in rounding mode `rc` (0-3); PE unless
+// `suppress_pe` (imm8 bit 3). IE only for an SNaN; DAZ applies, no DE.
+uint64_t round_int(uint64_t a, bool dbl, unsigned rc, bool suppress_pe, Env& e);
+// RCPPS/RSQRTPS lanes: approximations within the SDM's 1.5 * 2^-12 bound;
+// they ignore MXCSR (no flags, rounding, FTZ or DAZ) and treat denormal
+// sources as zeros of the same sign.
+uint32_t rcp(uint32_t a);
+uint32_t rsqrt(uint32_t a);
 }  // namespace sse
 
 }  // namespace pc64::sf80

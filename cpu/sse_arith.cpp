@@ -3,7 +3,7 @@
 // DPPS/DPPD. On x86-64 hosts each runs as the same host instruction under the
 // guest's MXCSR (rounding, FTZ, DAZ), so results, NaN propagation and
 // exception flags are the hardware's by construction (DESIGN; issue 5).
-// Elsewhere the portable path (sse_soft.h) stands in for the subset it covers.
+// Elsewhere, and with PC64_SOFTFLOAT, the portable path (sse_soft.h) stands in.
 #include <array>
 #include <utility>
 
@@ -52,8 +52,7 @@ template <bool Double, bool Unordered> void op_comis(Core& c, Xmm& d, const Xmm&
 }
 
 #else
-// The portable path (sse_soft.h) under the same names; the forms it does not
-// cover yet are left out of the builder below.
+// The portable path (sse_soft.h) under the same names.
 using sf80::sse::Op;
 #define PC64_SOFT2(fn, ...) \
   inline uint32_t fn(Xmm& d, const Xmm& s, uint32_t mx) { return sse_soft::__VA_ARGS__(d, s, mx); }
@@ -71,11 +70,22 @@ PC64_SOFT2(maxps, arith<Op::kMax, false, false>) PC64_SOFT2(maxpd, arith<Op::kMa
 PC64_SOFT2(maxss, arith<Op::kMax, false, true>) PC64_SOFT2(maxsd, arith<Op::kMax, true, true>)
 PC64_SOFT2(sqrtps, sqrt<false, false>) PC64_SOFT2(sqrtpd, sqrt<true, false>)
 PC64_SOFT2(sqrtss, sqrt<false, true>) PC64_SOFT2(sqrtsd, sqrt<true, true>)
+PC64_SOFT2(rcpps, recip<false, false>) PC64_SOFT2(rcpss, recip<false, true>)
+PC64_SOFT2(rsqrtps, recip<true, false>) PC64_SOFT2(rsqrtss, recip<true, true>)
+PC64_SOFT2(addsubps, addsub<false>) PC64_SOFT2(addsubpd, addsub<true>)
+PC64_SOFT2(haddps, horizontal<false, false>) PC64_SOFT2(haddpd, horizontal<true, false>)
+PC64_SOFT2(hsubps, horizontal<false, true>) PC64_SOFT2(hsubpd, horizontal<true, true>)
 #undef PC64_SOFT2
 template <int I> uint32_t cmpps(Xmm& d, const Xmm& s, uint32_t mx) { return sse_soft::cmp<I, false, false>(d, s, mx); }
 template <int I> uint32_t cmppd(Xmm& d, const Xmm& s, uint32_t mx) { return sse_soft::cmp<I, true, false>(d, s, mx); }
 template <int I> uint32_t cmpss(Xmm& d, const Xmm& s, uint32_t mx) { return sse_soft::cmp<I, false, true>(d, s, mx); }
 template <int I> uint32_t cmpsd(Xmm& d, const Xmm& s, uint32_t mx) { return sse_soft::cmp<I, true, true>(d, s, mx); }
+template <int I> uint32_t roundps(Xmm& d, const Xmm& s, uint32_t mx) { return sse_soft::round<I, false, false>(d, s, mx); }
+template <int I> uint32_t roundpd(Xmm& d, const Xmm& s, uint32_t mx) { return sse_soft::round<I, true, false>(d, s, mx); }
+template <int I> uint32_t roundss(Xmm& d, const Xmm& s, uint32_t mx) { return sse_soft::round<I, false, true>(d, s, mx); }
+template <int I> uint32_t roundsd(Xmm& d, const Xmm& s, uint32_t mx) { return sse_soft::round<I, true, true>(d, s, mx); }
+template <int I> uint32_t dpps(Xmm& d, const Xmm& s, uint32_t mx) { return sse_soft::dp<I, false>(d, s, mx); }
+template <int I> uint32_t dppd(Xmm& d, const Xmm& s, uint32_t mx) { return sse_soft::dp<I, true>(d, s, mx); }
 template <bool Double, bool Unordered> void op_comis(Core& c, Xmm& d, const Xmm& s, const Insn&) {
   sse_soft::ComisResult r = sse_soft::comis<Double, Unordered>(d, s, host_mxcsr(c));
   sse_flags(c, r.flags);
@@ -97,14 +107,12 @@ PC64_IMM_TABLE(cmpps, cmpps, 8)
 PC64_IMM_TABLE(cmppd, cmppd, 8)
 PC64_IMM_TABLE(cmpss, cmpss, 8)
 PC64_IMM_TABLE(cmpsd, cmpsd, 8)
-#if PC64_HOST_SSE
 PC64_IMM_TABLE(roundps, roundps, 16)
 PC64_IMM_TABLE(roundpd, roundpd, 16)
 PC64_IMM_TABLE(roundss, roundss, 16)
 PC64_IMM_TABLE(roundsd, roundsd, 16)
 PC64_IMM_TABLE(dpps, dpps, 256)
 PC64_IMM_TABLE(dppd, dppd, 256)
-#endif
 #undef PC64_IMM_TABLE
 
 // An imm8 form: operand 0 XMM, operand 1 XMM or memory of kind K.
@@ -132,16 +140,12 @@ bool build_sse_arith(Insn& i, const Decoded& d, unsigned) {
     PC64_ARITH(MINPS, minps, M128A) PC64_ARITH(MINPD, minpd, M128A) PC64_ARITH(MINSS, minss, M32) PC64_ARITH(MINSD, minsd, M64)
     PC64_ARITH(MAXPS, maxps, M128A) PC64_ARITH(MAXPD, maxpd, M128A) PC64_ARITH(MAXSS, maxss, M32) PC64_ARITH(MAXSD, maxsd, M64)
     PC64_ARITH(SQRTPS, sqrtps, M128A) PC64_ARITH(SQRTPD, sqrtpd, M128A) PC64_ARITH(SQRTSS, sqrtss, M32) PC64_ARITH(SQRTSD, sqrtsd, M64)
-#if PC64_HOST_SSE
     PC64_ARITH(RCPPS, rcpps, M128A) PC64_ARITH(RCPSS, rcpss, M32) PC64_ARITH(RSQRTPS, rsqrtps, M128A) PC64_ARITH(RSQRTSS, rsqrtss, M32)
     PC64_ARITH(ADDSUBPS, addsubps, M128A) PC64_ARITH(ADDSUBPD, addsubpd, M128A)
     PC64_ARITH(HADDPS, haddps, M128A) PC64_ARITH(HADDPD, haddpd, M128A) PC64_ARITH(HSUBPS, hsubps, M128A) PC64_ARITH(HSUBPD, hsubpd, M128A)
-#endif
     PC64_IMM(CMPPS, cmpps, M128A) PC64_IMM(CMPPD, cmppd, M128A) PC64_IMM(CMPSS, cmpss, M32)
-#if PC64_HOST_SSE
     PC64_IMM(ROUNDPS, roundps, M128A) PC64_IMM(ROUNDPD, roundpd, M128A) PC64_IMM(ROUNDSS, roundss, M32) PC64_IMM(ROUNDSD, roundsd, M64)
     PC64_IMM(DPPS, dpps, M128A) PC64_IMM(DPPD, dppd, M128A)
-#endif
     case ZYDIS_MNEMONIC_CMPSD:
       // Shares its mnemonic with the string instruction CMPSD.
       if (!is_xmm(d, 0)) return build_string(i, d, 1);

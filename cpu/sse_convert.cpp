@@ -1,6 +1,7 @@
 // SSE/SSE2 conversions between single, double and integers (CVTxx2yy and
 // the truncating CVTTxx2yy), in every MXCSR rounding mode: run as the host
-// instruction under the guest's MXCSR on x86-64 hosts. The MMX forms
+// instruction under the guest's MXCSR on x86-64 hosts, else on the portable
+// path (sse_soft.h, also forced by PC64_SOFTFLOAT). The MMX forms
 // (CVTPI2PS, CVTPS2PI, ...) are computed with the XMM equivalents on the low
 // lanes so the host's own x87/MMX state is never touched.
 #include "cpu/sse_common.h"
@@ -102,6 +103,38 @@ PC64_CVT2SI(cvttsd2si32, "cvttsd2si", int32_t)
 PC64_CVT2SI(cvttsd2si64, "cvttsd2si", int64_t)
 #undef PC64_CVT2SI
 
+}  // namespace
+
+#else  // the portable path (sse_soft.h) under the host runners' names
+
+namespace {
+
+#define PC64_SOFT_CVT(fn, ...) \
+  uint32_t fn(Xmm& d, const Xmm& s, uint32_t mx) { return sse_soft::__VA_ARGS__(d, s, mx); }
+PC64_SOFT_CVT(cvtps2pd, cvtps2pd) PC64_SOFT_CVT(cvtpd2ps, cvtpd2ps) PC64_SOFT_CVT(cvtss2sd, cvtss2sd)
+PC64_SOFT_CVT(cvtsd2ss, cvtsd2ss) PC64_SOFT_CVT(cvtdq2ps, cvtdq2ps) PC64_SOFT_CVT(cvtps2dq, cvtps2dq<false>)
+PC64_SOFT_CVT(cvttps2dq, cvtps2dq<true>) PC64_SOFT_CVT(cvtdq2pd, cvtdq2pd) PC64_SOFT_CVT(cvtpd2dq, cvtpd2dq<false>)
+PC64_SOFT_CVT(cvttpd2dq, cvtpd2dq<true>)
+#undef PC64_SOFT_CVT
+constexpr auto cvtsi2ss32 = sse_soft::cvtsi2f<false, int32_t>;
+constexpr auto cvtsi2ss64 = sse_soft::cvtsi2f<false, int64_t>;
+constexpr auto cvtsi2sd32 = sse_soft::cvtsi2f<true, int32_t>;
+constexpr auto cvtsi2sd64 = sse_soft::cvtsi2f<true, int64_t>;
+constexpr auto cvtss2si32 = sse_soft::cvtf2si<false, false, int32_t>;
+constexpr auto cvtss2si64 = sse_soft::cvtf2si<false, false, int64_t>;
+constexpr auto cvttss2si32 = sse_soft::cvtf2si<false, true, int32_t>;
+constexpr auto cvttss2si64 = sse_soft::cvtf2si<false, true, int64_t>;
+constexpr auto cvtsd2si32 = sse_soft::cvtf2si<true, false, int32_t>;
+constexpr auto cvtsd2si64 = sse_soft::cvtf2si<true, false, int64_t>;
+constexpr auto cvttsd2si32 = sse_soft::cvtf2si<true, true, int32_t>;
+constexpr auto cvttsd2si64 = sse_soft::cvtf2si<true, true, int64_t>;
+
+}  // namespace
+
+#endif
+
+namespace {
+
 // ---- MMX-operand forms ----
 // CVTPI2PS xmm, mm/m64: two int32 -> the low two singles; upper lanes kept.
 template <bool Mem> void h_cvtpi2ps(Core& c, const Insn& i) {
@@ -200,30 +233,5 @@ bool build_sse_convert(Insn& i, const Decoded& d, unsigned) {
   }
 }
 #undef PC64_CVT
-
-#else  // the portable path: XMM-to-XMM and GPR conversions (no MMX forms yet)
-
-#define PC64_CVT(M, fn, K) \
-  case ZYDIS_MNEMONIC_##M: return xmm_form<host_op<fn>, Src::K>(i, d);
-
-bool build_sse_convert(Insn& i, const Decoded& d, unsigned) {
-  using namespace sse_soft;
-  switch (d.zi.mnemonic) {
-    PC64_CVT(CVTPS2PD, cvtps2pd, M64) PC64_CVT(CVTPD2PS, cvtpd2ps, M128A) PC64_CVT(CVTSS2SD, cvtss2sd, M32)
-    PC64_CVT(CVTSD2SS, cvtsd2ss, M64) PC64_CVT(CVTDQ2PS, cvtdq2ps, M128A) PC64_CVT(CVTPS2DQ, cvtps2dq<false>, M128A)
-    PC64_CVT(CVTTPS2DQ, cvtps2dq<true>, M128A) PC64_CVT(CVTDQ2PD, cvtdq2pd, M64) PC64_CVT(CVTPD2DQ, cvtpd2dq<false>, M128A)
-    PC64_CVT(CVTTPD2DQ, cvtpd2dq<true>, M128A)
-    case ZYDIS_MNEMONIC_CVTSI2SS: return from_int<cvtsi2f<false, int32_t>, cvtsi2f<false, int64_t>>(i, d);
-    case ZYDIS_MNEMONIC_CVTSI2SD: return from_int<cvtsi2f<true, int32_t>, cvtsi2f<true, int64_t>>(i, d);
-    case ZYDIS_MNEMONIC_CVTSS2SI: return to_int<cvtf2si<false, false, int32_t>, cvtf2si<false, false, int64_t>, Src::M32>(i, d);
-    case ZYDIS_MNEMONIC_CVTTSS2SI: return to_int<cvtf2si<false, true, int32_t>, cvtf2si<false, true, int64_t>, Src::M32>(i, d);
-    case ZYDIS_MNEMONIC_CVTSD2SI: return to_int<cvtf2si<true, false, int32_t>, cvtf2si<true, false, int64_t>, Src::M64>(i, d);
-    case ZYDIS_MNEMONIC_CVTTSD2SI: return to_int<cvtf2si<true, true, int32_t>, cvtf2si<true, true, int64_t>, Src::M64>(i, d);
-    default: return false;
-  }
-}
-#undef PC64_CVT
-
-#endif
 
 }  // namespace pc64

@@ -4,8 +4,9 @@
 // binary32/binary64 routines. Used on hosts without SSE and with
 // PC64_SOFTFLOAT; tests compare each against the host instruction.
 // Covered: ADD/SUB/MUL/DIV/MIN/MAX/SQRT (PS/PD/SS/SD), CMPxx, (U)COMIS, the
-// XMM-to-XMM conversions and CVTSI2SS/SD, CVT(T)SS/SD2SI. Not yet: RCP/RSQRT,
-// HADD/HSUB/ADDSUB, ROUND, DP.
+// XMM-to-XMM conversions and CVTSI2SS/SD, CVT(T)SS/SD2SI, RCP/RSQRT (PS/SS),
+// ADDSUB/HADD/HSUB (PS/PD), ROUND (PS/PD/SS/SD), DPPS/DPPD. The MMX-operand
+// conversions are built from the XMM ones in sse_convert.cpp.
 #pragma once
 #include "cpu/fpu_state.h"
 #include "cpu/softfloat80.h"
@@ -41,6 +42,61 @@ template <int Imm, bool Dbl, bool Scalar> uint32_t cmp(Xmm& d, const Xmm& s, uin
   for (unsigned k = 0; k < kLanes<Dbl, Scalar>; ++k)
     put<Dbl>(r, k, sf80::sse::compare(Imm & 7, get<Dbl>(d, k), get<Dbl>(s, k), Dbl, e) ? ones : 0);
   d = r;
+  return e.flags;
+}
+
+// RCPPS/RCPSS (Sqrt false), RSQRTPS/RSQRTSS (Sqrt true): 12-bit
+// approximations; MXCSR plays no part and no flag is raised (SDM RCPPS).
+template <bool Sqrt, bool Scalar> uint32_t recip(Xmm& d, const Xmm& s, uint32_t) {
+  for (unsigned k = 0; k < kLanes<false, Scalar>; ++k) d.u32[k] = Sqrt ? sf80::sse::rsqrt(s.u32[k]) : sf80::sse::rcp(s.u32[k]);
+  return 0;
+}
+// ADDSUBPS/PD: even lanes subtract, odd lanes add (SDM ADDSUBPS).
+template <bool Dbl> uint32_t addsub(Xmm& d, const Xmm& s, uint32_t mx) {
+  Env e = Env::from_mxcsr(mx);
+  for (unsigned k = 0; k < kLanes<Dbl, false>; ++k)
+    put<Dbl>(d, k, sf80::sse::arith(k & 1 ? sf80::sse::kAdd : sf80::sse::kSub, get<Dbl>(d, k), get<Dbl>(s, k), Dbl, e));
+  return e.flags;
+}
+// HADDPS/PD, HSUBPS/PD: adjacent pairs of the destination fill the low half
+// of the result, pairs of the source the high half; each pair is computed
+// as low lane op high lane (SDM HADDPS/HSUBPS "SRC1[31:0] - SRC1[63:32]").
+template <bool Dbl, bool Sub> uint32_t horizontal(Xmm& d, const Xmm& s, uint32_t mx) {
+  Env e = Env::from_mxcsr(mx);
+  constexpr unsigned n = kLanes<Dbl, false>;
+  Xmm r;
+  for (unsigned k = 0; k < n; ++k) {
+    const Xmm& from = k < n / 2 ? d : s;
+    unsigned lo = 2 * (k % (n / 2));
+    put<Dbl>(r, k, sf80::sse::arith(Sub ? sf80::sse::kSub : sf80::sse::kAdd, get<Dbl>(from, lo), get<Dbl>(from, lo + 1), Dbl, e));
+  }
+  d = r;
+  return e.flags;
+}
+// ROUNDPS/PD/SS/SD imm8: bits 1:0 the rounding mode, bit 2 "use MXCSR.RC
+// instead", bit 3 suppresses the precision exception (SDM ROUNDPS table 4-18).
+template <int Imm, bool Dbl, bool Scalar> uint32_t round(Xmm& d, const Xmm& s, uint32_t mx) {
+  Env e = Env::from_mxcsr(mx);
+  unsigned rc = (Imm & 4) ? e.rc : (Imm & 3);
+  for (unsigned k = 0; k < kLanes<Dbl, Scalar>; ++k)
+    put<Dbl>(d, k, sf80::sse::round_int(get<Dbl>(s, k), Dbl, rc, (Imm & 8) != 0, e));
+  return e.flags;
+}
+// DPPS/DPPD (SDM DPPS "DP_primitive"): imm8 bits 7:4 (DPPD 5:4) select the
+// lanes multiplied (a masked lane contributes +0.0 and raises nothing), the
+// products are added in the SDM's order, each rounded: DPPS (p0 + p1) + (p2
+// + p3), DPPD p0 + p1; bits 3:0 (1:0) select the lanes that get the sum,
+// the others +0.0.
+template <int Imm, bool Dbl> uint32_t dp(Xmm& d, const Xmm& s, uint32_t mx) {
+  using sf80::sse::arith;
+  Env e = Env::from_mxcsr(mx);
+  constexpr unsigned n = kLanes<Dbl, false>;
+  uint64_t p[4] = {0, 0, 0, 0};
+  for (unsigned k = 0; k < n; ++k)
+    if (Imm & (0x10 << k)) p[k] = arith(sf80::sse::kMul, get<Dbl>(d, k), get<Dbl>(s, k), Dbl, e);
+  uint64_t sum = arith(sf80::sse::kAdd, p[0], p[1], Dbl, e);
+  if (!Dbl) sum = arith(sf80::sse::kAdd, sum, arith(sf80::sse::kAdd, p[2], p[3], Dbl, e), Dbl, e);
+  for (unsigned k = 0; k < n; ++k) put<Dbl>(d, k, (Imm & (1 << k)) ? sum : 0);
   return e.flags;
 }
 

@@ -4,8 +4,10 @@
 // Implemented: loads/stores in the real, integer and BCD formats, constants,
 // FADD..FDIVR in every form, FCOM/FUCOM/FICOM/FCOMI/FUCOMI families, FTST,
 // FXAM, FXCH, FCHS, FABS, FSQRT, FRNDINT, FSCALE, FXTRACT, FPREM, FPREM1,
-// FCMOVcc. Not yet (the builder returns false, #UD): the transcendental
-// functions F2XM1, FYL2X, FYL2XP1, FPTAN, FPATAN, FSIN, FCOS, FSINCOS.
+// FCMOVcc, and the transcendental functions F2XM1, FYL2X, FYL2XP1, FPTAN,
+// FPATAN, FSIN, FCOS, FSINCOS (softfloat80_transcendental.cpp: within one
+// ulp of the exact value, where the hardware's own results may differ in
+// the last bit).
 #include "cpu/softfloat80.h"
 #include "cpu/x87.h"
 
@@ -434,7 +436,18 @@ void h_fxch(Core& c, const Insn& i) {
   f.st(i.r0) = t;
 }
 
-template <unsigned K> void h_unary(Core& c, const Insn& i) {  // 0 fchs, 1 fabs, 2 fsqrt, 3 frndint
+void set_c2(FpuState& f, bool v) { f.fsw = static_cast<uint16_t>((f.fsw & ~FSW_C2) | (v ? FSW_C2 : 0)); }
+// FSIN, FCOS, FSINCOS, FPTAN take |ST(0)| < 2^63; a larger operand sets C2
+// and leaves the stack alone (SDM FSIN "Operation").
+bool trig_out_of_range(FpuState& f) {
+  const Float80& v = f.st(0);
+  bool out = sf80::classify(v) == sf80::Class::Normal && v.exp() >= 16383 + 63;
+  set_c2(f, out);
+  return out;
+}
+
+// 0 fchs, 1 fabs, 2 fsqrt, 3 frndint, 4 f2xm1, 5 fsin, 6 fcos
+template <unsigned K> void h_unary(Core& c, const Insn& i) {
   check_fpu_wait(c);
   x87_note_insn(c, i, false);
   FpuState& f = c.s.fpu;
@@ -447,8 +460,12 @@ template <unsigned K> void h_unary(Core& c, const Insn& i) {  // 0 fchs, 1 fabs,
     set_c1(f, false);
     return;
   }
+  if (K >= 5 && trig_out_of_range(f)) return;
   Env e = env_of(f);
-  Float80 r = K == 2 ? sf80::sqrt(f.st(0), e) : sf80::round_to_int(f.st(0), e);
+  Float80 r = K == 2   ? sf80::sqrt(f.st(0), e)
+              : K == 3 ? sf80::round_to_int(f.st(0), e)
+              : K == 4 ? sf80::exp2m1(f.st(0), e)
+                       : sf80::trig(f.st(0), K == 5 ? sf80::Trig::kSin : sf80::Trig::kCos, e);
   if (accept(f, e)) set_st(f, 0, r);
 }
 
@@ -585,6 +602,49 @@ void h_fxtract(Core& c, const Insn& i) {
   if (!accept(f, e)) return;
   set_st(f, 0, ex);
   push(f, sig);
+}
+
+// ---------------- transcendental functions (F2XM1, FSIN, FCOS: h_unary) ----------------
+
+// FPTAN (ST(0) = tan, then push 1.0) and FSINCOS (ST(0) = sin, push cos).
+template <bool Tan> void h_fptan_fsincos(Core& c, const Insn& i) {
+  check_fpu_wait(c);
+  x87_note_insn(c, i, false);
+  FpuState& f = c.s.fpu;
+  if (empty(f, 0) || !empty(f, 7)) {
+    if (!stack_fault(f, !empty(f, 0))) return;
+    set_st(f, 0, sf80::indefinite());
+    push(f, sf80::indefinite());
+    return;
+  }
+  if (trig_out_of_range(f)) return;
+  Env e = env_of(f);
+  Float80 lo = sf80::trig(f.st(0), Tan ? sf80::Trig::kTan : sf80::Trig::kSin, e);
+  // FPTAN pushes 1.0, or the NaN result again (an invalid or NaN operand).
+  Float80 hi = !Tan ? sf80::trig(f.st(0), sf80::Trig::kCos, e)
+               : sf80::is_nan(sf80::classify(lo)) ? lo : sf80::make(false, 16383, 1ull << 63);
+  if (!accept(f, e)) return;
+  set_st(f, 0, lo);
+  push(f, hi);
+}
+
+// FYL2X, FYL2XP1, FPATAN: ST(1) = f(ST(1), ST(0)), then pop.
+template <unsigned K> void h_st1_pop(Core& c, const Insn& i) {  // 0 fyl2x, 1 fyl2xp1, 2 fpatan
+  check_fpu_wait(c);
+  x87_note_insn(c, i, false);
+  FpuState& f = c.s.fpu;
+  if (empty(f, 0) || empty(f, 1)) {
+    if (!stack_fault(f, false)) return;
+    set_st(f, 1, sf80::indefinite());
+    pop(f);
+    return;
+  }
+  Env e = env_of(f);
+  Float80 y = f.st(1), x = f.st(0);
+  Float80 r = K == 0 ? sf80::ylog2x(y, x, e) : K == 1 ? sf80::ylog2xp1(y, x, e) : sf80::atan2(y, x, e);
+  if (!accept(f, e)) return;
+  set_st(f, 1, r);
+  pop(f);
 }
 
 // FBLD m80: 18 packed BCD digits and a sign byte (SDM Vol. 1 4.7).
@@ -747,7 +807,15 @@ bool x87_soft_build(Insn& i, const Decoded& d, unsigned opcode, unsigned modrm) 
       else if (modrm == 0xF8) i.handler = &h_st01<1>;
       else if (modrm == 0xF5) i.handler = &h_st01<2>;
       else if (modrm == 0xF4) i.handler = &h_fxtract;
-      else return false;  // the transcendental functions: not yet
+      else if (modrm == 0xF0) i.handler = &h_unary<4>;
+      else if (modrm == 0xFE) i.handler = &h_unary<5>;
+      else if (modrm == 0xFF) i.handler = &h_unary<6>;
+      else if (modrm == 0xF2) i.handler = &h_fptan_fsincos<true>;
+      else if (modrm == 0xFB) i.handler = &h_fptan_fsincos<false>;
+      else if (modrm == 0xF1) i.handler = &h_st1_pop<0>;
+      else if (modrm == 0xF9) i.handler = &h_st1_pop<1>;
+      else if (modrm == 0xF3) i.handler = &h_st1_pop<2>;
+      else return false;
       return true;
     case 2:
       if (reg <= 3) {

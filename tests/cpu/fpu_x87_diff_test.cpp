@@ -264,18 +264,97 @@ bool skipped(uint8_t op, uint8_t modrm) {
 }
 
 
-void run_x87_diff(bool soft) {
+// The transcendental functions (D9 F0-FF: F2XM1, FYL2X, FPTAN, FPATAN,
+// FYL2XP1, FSINCOS, FSIN, FCOS) are specified to within one ulp, and
+// hardware results are not always correctly rounded, so on the portable path
+// a register may differ from the host's by one unit in the last place, and
+// C1 (whether the hardware's internal approximation was rounded up) is not
+// compared. Operands outside an instruction's domain
+// give undefined results (SDM F2XM1: |x| <= 1; FYL2XP1: |x| < 1 - sqrt(2)/2).
+bool is_transcendental(const uint8_t* insn) {
+  if (insn[0] != 0xD9) return false;
+  for (uint8_t m : {0xF0, 0xF1, 0xF2, 0xF3, 0xF9, 0xFB, 0xFE, 0xFF})
+    if (insn[1] == m) return true;
+  return false;
+}
+bool outside_domain(const uint8_t* insn, const X87Case& in, unsigned n) {
+  if (n == 0 || (insn[1] != 0xF0 && insn[1] != 0xF9)) return false;
+  uint64_t m;
+  uint16_t se;
+  std::memcpy(&m, in.st, 8);
+  std::memcpy(&se, in.st + 8, 2);
+  unsigned ex = se & 0x7FFF;
+  if (ex == 0x7FFF) return (m << 1) == 0;  // infinity (NaNs are defined)
+  if (ex == 0 || !(m >> 63)) return false;  // zero, denormals; unnormals are invalid operands
+  if (insn[1] == 0xF0) return ex > 16383 || (ex == 16383 && m != (1ull << 63));
+  return ex >= 16383 - 1 || (ex == 16383 - 2 && m >= 0x95F619980C4336F7ull);  // 1 - sqrt(2)/2 = 1.1715... * 2^-2
+}
+// Gives pc64's registers the native values where they differ by one ulp,
+// and pc64's C1 the native one. Returns how many registers differed.
+unsigned accept_one_ulp(const X87Case& a, X87Case& b) {
+  unsigned top, tag, fixed = 0;
+  uint16_t fsw_a, fsw_b;
+  std::memcpy(&fsw_a, a.img + 4, 2);
+  std::memcpy(&fsw_b, b.img + 4, 2);
+  std::memcpy(&tag, a.img + 8, 2);
+  top = (fsw_a >> 11) & 7;
+  tag &= 0xFFFF;
+  for (unsigned k = 0; k < 8; ++k) {
+    if (((tag >> (2 * ((top + k) & 7))) & 3) == 3) continue;
+    uint64_t ma, mb;
+    uint16_t ea, eb;
+    std::memcpy(&ma, a.img + 28 + 10 * k, 8);
+    std::memcpy(&mb, b.img + 28 + 10 * k, 8);
+    std::memcpy(&ea, a.img + 36 + 10 * k, 2);
+    std::memcpy(&eb, b.img + 36 + 10 * k, 2);
+    bool near = ea == eb && (ma - mb == 1 || mb - ma == 1) && (ma >> 63) == (mb >> 63);
+    if (ma == mb && ea == eb) continue;
+    if (!near) break;
+    std::memcpy(b.img + 28 + 10 * k, a.img + 28 + 10 * k, 10);
+    ++fixed;
+  }
+  fsw_b = static_cast<uint16_t>((fsw_b & ~0x0200) | (fsw_a & 0x0200));  // C1
+  std::memcpy(b.img + 4, &fsw_b, 2);
+  return fixed;
+}
+
+// An operand inside the domain of transcendental instruction `modrm` (D9
+// xx) for ST(0) (`which` 0) or ST(1): random significands over a wide
+// exponent range (FSIN..FPTAN up to 2^62, where the argument reduction with
+// the x87's pi shows).
+void domain_operand(Gen& g, uint8_t modrm, unsigned which, uint8_t* p) {
+  int lo = -80, hi = 40;
+  if (which == 0) {
+    if (modrm == 0xF0) hi = -1;                               // F2XM1: |x| < 1 (+-1 among the specials)
+    if (modrm == 0xF9) hi = -3;                               // FYL2XP1: |x| < 1/4
+    if (modrm == 0xFE || modrm == 0xFF || modrm == 0xFB || modrm == 0xF2) hi = 62;
+  }
+  uint64_t m = (1ull << 63) | (g.below(4) ? g.rng() : 0);
+  int ex = lo + static_cast<int>(g.below(static_cast<unsigned>(hi - lo + 1)));
+  bool sign = g.below(2);
+  if (which == 0 && modrm == 0xF1) sign = false;  // FYL2X: log of a positive number
+  uint16_t se = static_cast<uint16_t>((16383 + ex) | (sign ? 0x8000 : 0));
+  std::memcpy(p, &m, 8);
+  std::memcpy(p + 8, &se, 2);
+}
+
+// `domains`: only the transcendental functions, on operands inside their
+// domains (the random operands of the general run are mostly outside).
+void run_x87_diff(bool soft, bool domains = false) {
   X87Native native;
   REQUIRE(native.ok());
   Pc64Runner r;
-  const uint64_t cases = env_u64("PC64_X87_CASES", 100000);
+  const uint64_t cases = domains ? env_u64("PC64_X87_TRANS_CASES", 16000) : env_u64("PC64_X87_CASES", 100000);
   Gen g(env_u64("PC64_X87_SEED", 1));
   std::map<std::string, unsigned> fails, missing;
-  unsigned total_fail = 0, reported = 0, ran = 0;
+  unsigned total_fail = 0, reported = 0, ran = 0, one_ulp = 0;
+  const bool portable = soft || !PC64_X87_HOST;
   for (uint64_t t = 0; t < cases; ++t) {
     uint8_t insn[3];
     insn[0] = static_cast<uint8_t>(0xD8 + g.below(8));
     insn[1] = g.below(3) ? static_cast<uint8_t>(0xC0 | g.below(64)) : static_cast<uint8_t>((g.below(8) << 3) | 6);
+    static constexpr uint8_t kTrans[] = {0xF0, 0xF1, 0xF2, 0xF3, 0xF9, 0xFB, 0xFE, 0xFF};
+    if (domains) insn[0] = 0xD9, insn[1] = kTrans[g.below(8)];
     size_t len = 2;
     ZydisDisassembledInstruction dz;
     if (!ZYAN_SUCCESS(ZydisDisassembleIntel(ZYDIS_MACHINE_MODE_LONG_64, 0, insn, len, &dz))) continue;
@@ -283,6 +362,11 @@ void run_x87_diff(bool soft) {
     X87Case in{};
     unsigned n = g.below(9);
     for (unsigned k = 0; k < 8; ++k) g.f80(in.st + 10 * k);
+    if (domains) {
+      n = 2 + g.below(5);
+      domain_operand(g, insn[1], 0, in.st);
+      domain_operand(g, insn[1], 1, in.st + 10);
+    }
     g.mem(in.mem);
     // Precision control (incl. the reserved 01), rounding control, masks
     // mostly all set; the reserved bits 6 is always 1 after FLDCW.
@@ -295,8 +379,11 @@ void run_x87_diff(bool soft) {
       ++missing[dz.text[0] ? std::string(dz.text).substr(0, std::string(dz.text).find(' ')) : "?"];
       continue;
     }
+    bool tolerant = portable && is_transcendental(insn);
+    if (tolerant && outside_domain(insn, in, n)) continue;
     native.run(insn, len, n, a);
     ++ran;
+    if (why.empty() && tolerant && accept_one_ulp(a, b)) ++one_ulp;
     if (why.empty()) why = compare(a, b);
     if (!why.empty()) {
       ++total_fail;
@@ -320,7 +407,8 @@ void run_x87_diff(bool soft) {
     for (auto& [name, count] : missing) list += name + " ";
     MESSAGE("x87 forms not implemented on this path (skipped): " << list);
   }
-  if (!soft && PC64_X87_HOST) CHECK(missing.empty());
+  MESSAGE(ran << " cases compared (" << one_ulp << " transcendental results one ulp from the host's)");
+  CHECK(missing.empty());
   CHECK(ran > cases / 3);
   CHECK(total_fail == 0);
 }
@@ -330,3 +418,7 @@ void run_x87_diff(bool soft) {
 TEST_CASE("x87 data instructions match the host FPU bit for bit (build's default path)") { run_x87_diff(false); }
 
 TEST_CASE("x87 portable softfloat path matches the host FPU bit for bit") { run_x87_diff(true); }
+
+TEST_CASE("x87 transcendental functions on their domains: portable path within one ulp of the host FPU") {
+  run_x87_diff(true, true);
+}

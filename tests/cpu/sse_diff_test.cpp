@@ -5,7 +5,10 @@
 // QNaN/SNaN with payloads, denormals, min/max normals, integer boundaries and
 // values that round differently per mode) and a random MXCSR (every rounding
 // mode, FTZ, DAZ, sticky flags; all exceptions masked so the host never
-// traps). Results, RFLAGS, MXCSR and memory must match bit for bit.
+// traps). Results, RFLAGS, MXCSR and memory must match bit for bit, except
+// the RCP/RSQRT lanes, which the SDM defines only within a bound
+// (sse_approx.h): both sides must meet it, and may differ in the low bits.
+// In a PC64_SOFTFLOAT build pc64 runs the portable path (sse_soft.h).
 //
 // PC64_SIMD_CASES=N (default 150000) and PC64_SIMD_SEED=S (default 1).
 #include <doctest/doctest.h>
@@ -15,6 +18,7 @@
 #include <random>
 
 #include "simd_harness.h"
+#include "sse_approx.h"
 
 using namespace pc64;
 using namespace pc64::test;
@@ -251,6 +255,8 @@ struct Encoded {
   uint8_t b[16];
   size_t n = 0;
   bool mmx = false;
+  unsigned reg = 0, rm = 0;  // ModRM fields (register numbers incl. REX)
+  bool use_mem = false;
 };
 
 Encoded encode(const Op& op, Values& v) {
@@ -264,6 +270,9 @@ Encoded encode(const Op& op, Values& v) {
   bool use_mem = op.mem == 2 || (op.mem == 1 && v.below(3) == 0);
   unsigned reg = pick(op.reg), rm = use_mem ? 6 : pick(op.rm);
   e.mmx = op.reg == 'm' || op.rm == 'm';
+  e.reg = reg;
+  e.rm = rm;
+  e.use_mem = use_mem;
   if (op.prefix) e.b[e.n++] = op.prefix;
   uint8_t rex = 0x40;
   if (op.rexw && v.below(2)) rex |= 8;
@@ -277,6 +286,42 @@ Encoded encode(const Op& op, Values& v) {
   e.b[e.n++] = static_cast<uint8_t>((use_mem ? 0x00 : 0xC0) | ((reg & 7) << 3) | (rm & 7));
   if (op.imm) e.b[e.n++] = static_cast<uint8_t>(v.rng());
   return e;
+}
+
+// RCPxS/RSQRTxS: checks each computed lane of both results against the
+// SDM's bound, then gives pc64's lanes the native values so the bit-for-bit
+// comparison covers everything else (upper lanes of the scalar forms, MXCSR).
+std::string approx_lanes(const Op& op, const Encoded& e, const SimdState& in, SimdState& a, SimdState& b) {
+  bool sqrt = op.opcode == 0x52;
+  unsigned lanes = op.prefix == 0xF3 ? 1 : 4;
+  for (unsigned k = 0; k < lanes; ++k) {
+    uint32_t src;
+    if (e.use_mem) std::memcpy(&src, in.mem + 4 * k, 4);
+    else src = in.xmm[e.rm].u32[k];
+    for (SimdState* st : {&a, &b}) {
+      uint32_t r = st->xmm[e.reg].u32[k];
+      const char* bad = sqrt ? approx_violation<true>(src, r) : approx_violation<false>(src, r);
+      if (*bad) {
+        char buf[160];
+        snprintf(buf, sizeof buf, "%s lane %u of %08x -> %08x: %s", st == &a ? "native" : "pc64", k, src, r, bad);
+        return buf;
+      }
+    }
+    b.xmm[e.reg].u32[k] = a.xmm[e.reg].u32[k];
+  }
+  return "";
+}
+
+// Floating-point rows (arithmetic, compares, conversions, ROUNDxx, DPPx),
+// counted for the report: issue 5 asks for >= 10^5 FP cases per run.
+bool floating_point(const Op& op) {
+  if (op.map == 3) return op.opcode == 0x08 || op.opcode == 0x09 || op.opcode == 0x0A || op.opcode == 0x0B ||
+                          op.opcode == 0x40 || op.opcode == 0x41;
+  if (op.map != 1) return false;
+  if (op.opcode >= 0x51 && op.opcode <= 0x5F && !(op.opcode >= 0x54 && op.opcode <= 0x57)) return true;
+  for (uint8_t o : {0xC2, 0x2E, 0x2F, 0x2A, 0x2C, 0x2D, 0x7C, 0x7D, 0xD0})
+    if (op.opcode == o) return true;
+  return op.opcode == 0xE6 && op.prefix != 0;
 }
 
 uint64_t env_u64(const char* name, uint64_t dflt) {
@@ -295,9 +340,10 @@ TEST_CASE("SSE/SSE2/SSE3/SSSE3/SSE4.1 and MMX instructions match the host CPU bi
   Values v(seed);
   const std::vector<Op> ops = table();
   std::map<std::string, unsigned> failures;
-  unsigned reported = 0, total_fail = 0;
+  unsigned reported = 0, total_fail = 0, fp = 0;
   for (uint64_t n = 0; n < cases; ++n) {
     const Op& op = ops[n % ops.size()];
+    fp += floating_point(op);
     Encoded e = encode(op, v);
     SimdState in{};
     v.fill(in.xmm, sizeof in.xmm);
@@ -311,6 +357,7 @@ TEST_CASE("SSE/SSE2/SSE3/SSSE3/SSE4.1 and MMX instructions match the host CPU bi
     SimdState a = in, b = in;
     native.run(e.b, e.n, a, e.mmx);
     std::string why = pc64.run(e.b, e.n, b, e.mmx);
+    if (why.empty() && op.map == 1 && (op.opcode == 0x52 || op.opcode == 0x53)) why = approx_lanes(op, e, in, a, b);
     if (why.empty()) why = diff(a, b, e.mmx, 0x8D5);
     if (!why.empty()) {
       ++total_fail;
@@ -323,5 +370,6 @@ TEST_CASE("SSE/SSE2/SSE3/SSSE3/SSE4.1 and MMX instructions match the host CPU bi
       }
     }
   }
+  MESSAGE(cases << " cases, " << fp << " of them floating point, " << total_fail << " mismatches");
   CHECK(total_fail == 0);
 }

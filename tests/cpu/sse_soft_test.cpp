@@ -1,7 +1,8 @@
 // The portable SSE floating-point path (cpu/sse_soft.h) against the host's
 // SSE unit: every operation on random special/ordinary operands under every
 // rounding mode with FTZ/DAZ combinations; results and MXCSR flags must match
-// bit for bit. PC64_SSE_SOFT_CASES=N (default 20000 per operation).
+// bit for bit. PC64_SSE_SOFT_CASES=N (default 20000 per operation). RCP and
+// RSQRT are checked against the SDM's error bound instead (sse_approx.h).
 #include <doctest/doctest.h>
 
 #include <cstdlib>
@@ -10,6 +11,7 @@
 
 #include "cpu/sse_common.h"
 #include "cpu/sse_soft.h"
+#include "sse_approx.h"
 
 using namespace pc64;
 
@@ -26,6 +28,10 @@ PC64_HOST2(h_cvtpd2ps, "cvtpd2ps") PC64_HOST2(h_cvtdq2ps, "cvtdq2ps") PC64_HOST2
 PC64_HOST2(h_cvtps2dq, "cvtps2dq") PC64_HOST2(h_cvttps2dq, "cvttps2dq") PC64_HOST2(h_cvtpd2dq, "cvtpd2dq")
 PC64_HOST2(h_cvttpd2dq, "cvttpd2dq")
 PC64_HOST2_IMM(h_cmpps, "cmpps") PC64_HOST2_IMM(h_cmpsd, "cmpsd")
+PC64_HOST2(h_addsubps, "addsubps") PC64_HOST2(h_addsubpd, "addsubpd") PC64_HOST2(h_haddps, "haddps")
+PC64_HOST2(h_haddpd, "haddpd") PC64_HOST2(h_hsubps, "hsubps") PC64_HOST2(h_hsubpd, "hsubpd")
+PC64_HOST2_IMM(h_roundps, "roundps") PC64_HOST2_IMM(h_roundpd, "roundpd") PC64_HOST2_IMM(h_roundss, "roundss")
+PC64_HOST2_IMM(h_roundsd, "roundsd") PC64_HOST2_IMM(h_dpps, "dpps") PC64_HOST2_IMM(h_dppd, "dppd")
 
 // The GPR conversions and (U)COMIS in the same shape as the others: the
 // integer comes from lane 0 of s (CVTSI2xx) or goes to d.u64[0] (CVTxx2SI,
@@ -122,6 +128,22 @@ const Pair kPairs[] = {
     {"cvttsd2si r32", h_cvttsd2si32, s_cvt2si<true, true, int32_t>},
     {"comiss", h_comiss, s_comis<false, false>},             {"ucomiss", h_ucomiss, s_comis<false, true>},
     {"comisd", h_comisd, s_comis<true, false>},              {"ucomisd", h_ucomisd, s_comis<true, true>},
+    {"addsubps", h_addsubps, S::addsub<false>},   {"addsubpd", h_addsubpd, S::addsub<true>},
+    {"haddps", h_haddps, S::horizontal<false, false>}, {"haddpd", h_haddpd, S::horizontal<true, false>},
+    {"hsubps", h_hsubps, S::horizontal<false, true>},  {"hsubpd", h_hsubpd, S::horizontal<true, true>},
+    // ROUNDxx: every rounding field, MXCSR.RC (4) and suppressed PE (8).
+    {"roundps 0", h_roundps<0>, S::round<0, false, false>},   {"roundps 9", h_roundps<9>, S::round<9, false, false>},
+    {"roundps 2", h_roundps<2>, S::round<2, false, false>},   {"roundps 4", h_roundps<4>, S::round<4, false, false>},
+    {"roundpd 1", h_roundpd<1>, S::round<1, true, false>},    {"roundpd 11", h_roundpd<11>, S::round<11, true, false>},
+    {"roundpd 12", h_roundpd<12>, S::round<12, true, false>}, {"roundpd 3", h_roundpd<3>, S::round<3, true, false>},
+    {"roundss 3", h_roundss<3>, S::round<3, false, true>},    {"roundss 6", h_roundss<6>, S::round<6, false, true>},
+    {"roundsd 0", h_roundsd<0>, S::round<0, true, true>},     {"roundsd 10", h_roundsd<10>, S::round<10, true, true>},
+    // DPPS/DPPD: all lanes, partial product and result masks, none.
+    {"dpps ff", h_dpps<0xFF>, S::dp<0xFF, false>}, {"dpps 71", h_dpps<0x71>, S::dp<0x71, false>},
+    {"dpps a6", h_dpps<0xA6>, S::dp<0xA6, false>}, {"dpps 0f", h_dpps<0x0F>, S::dp<0x0F, false>},
+    {"dpps f0", h_dpps<0xF0>, S::dp<0xF0, false>}, {"dpps 3c", h_dpps<0x3C>, S::dp<0x3C, false>},
+    {"dppd 33", h_dppd<0x33>, S::dp<0x33, true>},  {"dppd 12", h_dppd<0x12>, S::dp<0x12, true>},
+    {"dppd 21", h_dppd<0x21>, S::dp<0x21, true>},  {"dppd 30", h_dppd<0x30>, S::dp<0x30, true>},
 };
 
 uint32_t f32(std::mt19937_64& g) {
@@ -192,6 +214,38 @@ TEST_CASE("portable SSE floating point matches the host SSE unit bit for bit") {
       }
     }
   }
+  MESSAGE((per_op * (sizeof kPairs / sizeof kPairs[0])) << " cases, " << failures << " mismatches");
   CHECK(failures == 0);
 #endif
+}
+
+// RCP/RSQRT on the portable path: special cases and the error bound over
+// every 7th significand of two binades (the relative error repeats
+// with the exponent; two cover RSQRT's odd and even ones), the binades where
+// RCP's result turns tiny, and a sweep of all encodings.
+TEST_CASE("portable RCP/RSQRT meet the SDM's special cases and 1.5 * 2^-12 error bound") {
+  using test::approx_violation;
+  unsigned bad = 0;
+  auto check = [&](uint32_t a) {
+    uint32_t r = sf80::sse::rcp(a), q = sf80::sse::rsqrt(a);
+    const char* why = approx_violation<false>(a, r);
+    const char* why_sqrt = approx_violation<true>(a, q);
+    if ((*why || *why_sqrt) && bad++ < 5)
+      MESSAGE("src " << std::hex << a << ": rcp " << r << " " << why << ", rsqrt " << q << " " << why_sqrt);
+  };
+  for (uint32_t m = 0; m < (1u << 23); m += 7)
+    for (uint32_t ex : {127u, 128u}) check((ex << 23) | m);
+  for (uint32_t m = 0; m < (1u << 23); m += 61)
+    for (uint32_t ex : {252u, 253u, 254u}) check((ex << 23) | m);
+  for (uint64_t a = 0; a < (1ull << 32); a += 65537 * 7) check(static_cast<uint32_t>(a));
+  for (uint32_t a : {0u, 0x80000000u, 1u, 0x807FFFFFu, 0x7F800000u, 0xFF800000u, 0x7F800001u, 0xFFC00001u,
+                     0x00800000u, 0x80800000u, 0x7F7FFFFFu, 0xFF7FFFFFu, 0x3F800000u, 0xBF800000u, 0x7E7FE800u,
+                     0x7E800C01u, 0x7E800000u})
+    check(a);
+  CHECK(bad == 0);
+  // Exact powers of two have exact reciprocals: the approximation returns them.
+  CHECK(sf80::sse::rcp(0x40000000u) == 0x3F000000u);   // 1/2
+  CHECK(sf80::sse::rsqrt(0x40800000u) == 0x3F000000u); // 1/sqrt(4)
+  CHECK(sf80::sse::rsqrt(0xBF800000u) == 0xFFC00000u); // negative: QNaN indefinite
+  CHECK(sf80::sse::rcp(0x807FFFFFu) == 0xFF800000u);   // denormal counts as -0
 }
