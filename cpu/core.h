@@ -143,16 +143,39 @@ class Core final : public CodeWriteListener {
   bool pf() const;
   bool af() const;
   bool cond(unsigned cc) const;  // Jcc/SETcc/CMOVcc condition 0..15
+  template <unsigned CC> bool cond_cc() const { return cond_inline(CC); }  // the same, expanded in place
+  [[gnu::always_inline]] inline bool cond_inline(unsigned cc) const;
   // Folds the lazy record into rflags (after this, lazy.op == None).
   void materialize_flags();
   uint64_t rflags() { materialize_flags(); return s.rflags; }
   // Sets the arithmetic flags in `mask` to `values` (eager flag producers:
   // shifts, multiplies, BCD, bit tests).
-  void set_flags(uint64_t mask, uint64_t values) {
-    if (mask == kArithFlags) s.lazy.op = FlagOp::None;  // all six replaced: nothing to fold
-    else materialize_flags();
+  // Always inlined: `mask` is a constant at every call, which folds the
+  // choice below to one branch.
+  [[gnu::always_inline]] void set_flags(uint64_t mask, uint64_t values) {
+    if (mask == kArithFlags) {
+      s.lazy.op = FlagOp::None;  // all six replaced: nothing to fold
+    } else if (!(mask & (ZF | SF | PF)) && s.lazy.op != FlagOp::None) {
+      // Only CF/AF/OF change (rotates, BT*, CLC/STC/CMC): ZF/SF/PF stay lazy
+      // in `res`; the other two of CF/AF/OF are worked out alone.
+      if (s.lazy.op != FlagOp::Szp) {
+        uint64_t keep = 0;
+        if (!(mask & CF) && cf()) keep |= CF;
+        if (!(mask & AF) && af()) keep |= AF;
+        if (!(mask & OF) && of()) keep |= OF;
+        s.lazy.src = keep;
+        s.lazy.op = FlagOp::Szp;
+      }
+      s.lazy.src = (s.lazy.src & ~mask) | (values & mask);
+      return;
+    } else {
+      materialize_flags();
+    }
     s.rflags = (s.rflags & ~mask) | (values & mask);
   }
+  // The six arithmetic flags of an operation whose CF/AF/OF are known
+  // (`cao`, RFLAGS bits) and whose ZF/SF/PF follow from `res` of log2 size `size`.
+  void set_lazy_szp(unsigned size, uint64_t res, uint64_t cao) { set_lazy(FlagOp::Szp, size, res, 0, cao); }
   // Writes RFLAGS as POPF/IRET do; `mask` names the bits that may change.
   void write_rflags(uint64_t value, uint64_t mask);
 
