@@ -155,20 +155,21 @@ class Core final : public CodeWriteListener {
   [[gnu::always_inline]] void set_flags(uint64_t mask, uint64_t values) {
     if (mask == kArithFlags) {
       s.lazy.op = FlagOp::None;  // all six replaced: nothing to fold
-    } else if (!(mask & (ZF | SF | PF)) && s.lazy.op != FlagOp::None) {
-      // Only CF/AF/OF change (rotates, BT*, CLC/STC/CMC): ZF/SF/PF stay lazy
-      // in `res`; the other two of CF/AF/OF are worked out alone.
-      if (s.lazy.op != FlagOp::Szp) {
-        uint64_t keep = 0;
-        if (!(mask & CF) && cf()) keep |= CF;
-        if (!(mask & AF) && af()) keep |= AF;
-        if (!(mask & OF) && of()) keep |= OF;
-        s.lazy.src = keep;
-        s.lazy.op = FlagOp::Szp;
+    } else if (s.lazy.op != FlagOp::None) {
+      if (!(mask & (ZF | SF | PF))) {
+        // Only CF/AF/OF change (rotates, BT*, CLC/STC/CMC): ZF/SF/PF stay
+        // lazy in `res`; the other two of CF/AF/OF are worked out alone.
+        if (s.lazy.op != FlagOp::Szp) {
+          uint64_t keep = 0;
+          if (!(mask & CF) && cf()) keep |= CF;
+          if (!(mask & AF) && af()) keep |= AF;
+          if (!(mask & OF) && of()) keep |= OF;
+          s.lazy.src = keep;
+          s.lazy.op = FlagOp::Szp;
+        }
+        s.lazy.src = (s.lazy.src & ~mask) | (values & mask);
+        return;
       }
-      s.lazy.src = (s.lazy.src & ~mask) | (values & mask);
-      return;
-    } else {
       materialize_flags();
     }
     s.rflags = (s.rflags & ~mask) | (values & mask);
@@ -274,14 +275,19 @@ class Core final : public CodeWriteListener {
   // ---------------- stack ----------------
   uint64_t sp_mask() const { return kAddrMask[stack_mode]; }
   uint64_t rsp() const { return s.gpr[RSP] & sp_mask(); }
-  void set_rsp(uint64_t v) {
-    uint64_t m = sp_mask();
-    s.gpr[RSP] = stack_mode == 2 ? v : stack_mode == 1 ? (v & m) : (s.gpr[RSP] & ~m) | (v & m);
-  }
+  // The RSP bits a stack-pointer write keeps, by stack_mode: a 16-bit stack
+  // changes SP only, a 32-bit one zero-extends ESP (SDM Vol. 1 3.4.1.1).
+  static constexpr uint64_t kSpKeep[3] = {~0xFFFFull, 0, 0};
+  void set_rsp(uint64_t v) { s.gpr[RSP] = (s.gpr[RSP] & kSpKeep[stack_mode]) | (v & sp_mask()); }
   template <class T> void push(T v) {
-    uint64_t sp = (s.gpr[RSP] - sizeof(T)) & sp_mask();
+    const uint64_t old = s.gpr[RSP];
+    const uint64_t sp = (old - sizeof(T)) & sp_mask();
+    // The new RSP is worked out before the store: a store through a host
+    // pointer may alias anything, so afterwards the compiler would reload
+    // stack_mode and the mask to do it (SP-only update in 16-bit stacks).
+    const uint64_t new_rsp = (old & kSpKeep[stack_mode]) | sp;
     write<T>(SS, sp, v);
-    set_rsp(sp);
+    s.gpr[RSP] = new_rsp;
   }
   template <class T> T pop() {
     T v = read<T>(SS, rsp());
