@@ -22,7 +22,7 @@ template <unsigned OS> inline uint64_t branch_target(Core& c, uint64_t target) {
 template <unsigned OS> inline void branch(Core& c, uint64_t target) { c.next_rip = branch_target<OS>(c, target); }
 
 template <unsigned OS, unsigned CC> void h_jcc(Core& c, const Insn& i) {
-  if (c.cond(CC)) branch<OS>(c, c.next_rip + i.imm);
+  if (c.cond_cc<CC>()) branch<OS>(c, c.next_rip + i.imm);
 }
 template <unsigned OS> void h_jmp_rel(Core& c, const Insn& i) { branch<OS>(c, c.next_rip + i.imm); }
 

@@ -149,16 +149,40 @@ class Core final : public CodeWriteListener {
   bool pf() const;
   bool af() const;
   bool cond(unsigned cc) const;  // Jcc/SETcc/CMOVcc condition 0..15
+  template <unsigned CC> bool cond_cc() const { return cond_inline(CC); }  // the same, expanded in place
+  [[gnu::always_inline]] inline bool cond_inline(unsigned cc) const;
   // Folds the lazy record into rflags (after this, lazy.op == None).
   void materialize_flags();
   uint64_t rflags() { materialize_flags(); return s.rflags; }
   // Sets the arithmetic flags in `mask` to `values` (eager flag producers:
   // shifts, multiplies, BCD, bit tests).
-  void set_flags(uint64_t mask, uint64_t values) {
-    if (mask == kArithFlags) s.lazy.op = FlagOp::None;  // all six replaced: nothing to fold
-    else materialize_flags();
+  // Always inlined: `mask` is a constant at every call, which folds the
+  // choice below to one branch.
+  [[gnu::always_inline]] void set_flags(uint64_t mask, uint64_t values) {
+    if (mask == kArithFlags) {
+      s.lazy.op = FlagOp::None;  // all six replaced: nothing to fold
+    } else if (s.lazy.op != FlagOp::None) {
+      if (!(mask & (ZF | SF | PF))) {
+        // Only CF/AF/OF change (rotates, BT*, CLC/STC/CMC): ZF/SF/PF stay
+        // lazy in `res`; the other two of CF/AF/OF are worked out alone.
+        if (s.lazy.op != FlagOp::Szp) {
+          uint64_t keep = 0;
+          if (!(mask & CF) && cf()) keep |= CF;
+          if (!(mask & AF) && af()) keep |= AF;
+          if (!(mask & OF) && of()) keep |= OF;
+          s.lazy.src = keep;
+          s.lazy.op = FlagOp::Szp;
+        }
+        s.lazy.src = (s.lazy.src & ~mask) | (values & mask);
+        return;
+      }
+      materialize_flags();
+    }
     s.rflags = (s.rflags & ~mask) | (values & mask);
   }
+  // The six arithmetic flags of an operation whose CF/AF/OF are known
+  // (`cao`, RFLAGS bits) and whose ZF/SF/PF follow from `res` of log2 size `size`.
+  void set_lazy_szp(unsigned size, uint64_t res, uint64_t cao) { set_lazy(FlagOp::Szp, size, res, 0, cao); }
   // Writes RFLAGS as POPF/IRET do; `mask` names the bits that may change.
   void write_rflags(uint64_t value, uint64_t mask);
 
@@ -257,14 +281,19 @@ class Core final : public CodeWriteListener {
   // ---------------- stack ----------------
   uint64_t sp_mask() const { return kAddrMask[stack_mode]; }
   uint64_t rsp() const { return s.gpr[RSP] & sp_mask(); }
-  void set_rsp(uint64_t v) {
-    uint64_t m = sp_mask();
-    s.gpr[RSP] = stack_mode == 2 ? v : stack_mode == 1 ? (v & m) : (s.gpr[RSP] & ~m) | (v & m);
-  }
+  // The RSP bits a stack-pointer write keeps, by stack_mode: a 16-bit stack
+  // changes SP only, a 32-bit one zero-extends ESP (SDM Vol. 1 3.4.1.1).
+  static constexpr uint64_t kSpKeep[3] = {~0xFFFFull, 0, 0};
+  void set_rsp(uint64_t v) { s.gpr[RSP] = (s.gpr[RSP] & kSpKeep[stack_mode]) | (v & sp_mask()); }
   template <class T> void push(T v) {
-    uint64_t sp = (s.gpr[RSP] - sizeof(T)) & sp_mask();
+    const uint64_t old = s.gpr[RSP];
+    const uint64_t sp = (old - sizeof(T)) & sp_mask();
+    // The new RSP is worked out before the store: a store through a host
+    // pointer may alias anything, so afterwards the compiler would reload
+    // stack_mode and the mask to do it (SP-only update in 16-bit stacks).
+    const uint64_t new_rsp = (old & kSpKeep[stack_mode]) | sp;
     write<T>(SS, sp, v);
-    set_rsp(sp);
+    s.gpr[RSP] = new_rsp;
   }
   template <class T> T pop() {
     T v = read<T>(SS, rsp());

@@ -109,13 +109,17 @@ struct SegmentCheck {
 
 // Lazy arithmetic flags (DESIGN "Lazy flags"): the last flag-setting
 // operation's kind, size and operands; CF/PF/AF/ZF/SF/OF are computed when
-// read. kind None means the six flags live in `rflags` itself.
-enum class FlagOp : uint8_t { None, Add, Adc, Sub, Sbb, Logic, Inc, Dec };
+// read. kind None means the six flags live in `rflags` itself. Kind Szp
+// keeps ZF/SF/PF lazy (from `res`) while CF/AF/OF are already known and held
+// as RFLAGS bits in `src`: shifts, rotates, multiplies and bit tests produce
+// those cheaply, and a rotate or BT after an ADD then only has to work out
+// AF/OF/CF of the ADD, not fold all six into rflags.
+enum class FlagOp : uint8_t { None, Add, Adc, Sub, Sbb, Logic, Inc, Dec, Szp };
 
 struct LazyFlags {
   uint64_t res = 0;  // result, truncated to the operation size
   uint64_t dst = 0;  // first operand
-  uint64_t src = 0;  // second operand
+  uint64_t src = 0;  // second operand (kind Szp: CF/AF/OF as RFLAGS bits)
   uint8_t aux = 0;   // carry in (ADC/SBB) or preserved CF (INC/DEC)
   FlagOp op = FlagOp::None;
   uint8_t size = 0;  // log2 of the operand size in bytes

@@ -39,11 +39,27 @@ void Core::materialize_flags() {
       if (l.res == sb - 1) f |= OF;
       if ((l.res & 0xF) == 0xF) f |= AF;
       break;
+    case FlagOp::Szp:
+      f |= l.src & (CF | AF | OF);
+      break;
     case FlagOp::None:
       break;
   }
   s.rflags = (s.rflags & ~kArithFlags) | f;
   s.lazy.op = FlagOp::None;
+}
+
+namespace {
+template <unsigned CC> bool cond_of(const Core& c) { return c.cond_cc<CC>(); }
+}  // namespace
+
+// A condition known only at run time (SETcc, CMOVcc): one indirect call to
+// the code for that condition alone, rather than a switch inside a switch.
+bool Core::cond(unsigned cc) const {
+  static constexpr bool (*kCond[16])(const Core&) = {
+      &cond_of<0>, &cond_of<1>, &cond_of<2>,  &cond_of<3>,  &cond_of<4>,  &cond_of<5>,  &cond_of<6>,  &cond_of<7>,
+      &cond_of<8>, &cond_of<9>, &cond_of<10>, &cond_of<11>, &cond_of<12>, &cond_of<13>, &cond_of<14>, &cond_of<15>};
+  return kCond[cc & 15](*this);
 }
 
 void Core::write_rflags(uint64_t value, uint64_t mask) {

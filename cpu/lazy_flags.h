@@ -18,6 +18,7 @@ inline bool Core::cf() const {
     case FlagOp::Logic: return false;
     case FlagOp::Inc:
     case FlagOp::Dec: return l.aux;
+    case FlagOp::Szp: return l.src & CF;
   }
   return false;
 }
@@ -34,6 +35,7 @@ inline bool Core::of() const {
     case FlagOp::Logic: return false;
     case FlagOp::Inc: return l.res == sb;
     case FlagOp::Dec: return l.res == sb - 1;
+    case FlagOp::Szp: return l.src & OF;
   }
   return false;
 }
@@ -45,6 +47,7 @@ inline bool Core::af() const {
     case FlagOp::Logic: return false;
     case FlagOp::Inc: return (l.res & 0xF) == 0;
     case FlagOp::Dec: return (l.res & 0xF) == 0xF;
+    case FlagOp::Szp: return l.src & AF;
     default: return (l.dst ^ l.src ^ l.res) & 0x10;
   }
 }
@@ -55,7 +58,9 @@ inline bool Core::pf() const {
 }
 
 
-inline bool Core::cond(unsigned cc) const {
+// Always inlined so that a handler templated on the condition (Jcc) gets only
+// the code for its own condition instead of a call and two switches.
+[[gnu::always_inline]] inline bool Core::cond_inline(unsigned cc) const {
   bool r;
   const LazyFlags& l = s.lazy;
   if (l.op == FlagOp::Sub) {

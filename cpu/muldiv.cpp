@@ -17,11 +17,7 @@ template <class T> using SWide = std::conditional_t<sizeof(T) == 8, __int128,
 // Flags after a multiply: CF=OF from the overflow; SF/ZF/PF from the low
 // half and AF clear, as the host CPUs we compare against produce.
 template <class T> void mul_flags(Core& c, T lo, bool overflow) {
-  uint64_t f = overflow ? (CF | OF) : 0;
-  if ((lo >> (sizeof(T) * 8 - 1)) & 1) f |= SF;
-  if (lo == 0) f |= ZF;
-  if (!__builtin_parity(static_cast<unsigned>(lo & 0xFF))) f |= PF;
-  c.set_flags(kArithFlags, f);
+  c.set_lazy_szp(size_log2<T>(), lo, overflow ? (CF | OF) : 0);
 }
 
 // Writes the double-width result to AX, DX:AX, EDX:EAX or RDX:RAX.

@@ -12,14 +12,6 @@ namespace {
 template <class T> constexpr unsigned kBits = sizeof(T) * 8;
 template <class T> inline uint64_t msb(T v) { return (v >> (kBits<T> - 1)) & 1; }
 
-template <class T> inline uint64_t szp(T r) {
-  uint64_t f = 0;
-  if (r == 0) f |= ZF;
-  if (msb(r)) f |= SF;
-  if (!__builtin_parity(static_cast<unsigned>(r & 0xFF))) f |= PF;
-  return f;
-}
-
 // Count source: 1 (D0/D1), CL, or imm8.
 struct CountOne {
   static unsigned get(Core&, const Insn&) { return 1; }
@@ -43,6 +35,7 @@ template <unsigned OP, class D, class CNT> struct Shift {
     }
     uint64_t flags = 0;
     uint64_t mask = CF | OF;
+    T res = 0;  // SHL/SHR/SAR: ZF/SF/PF stay lazy on the result
     modify<D, T>(c, i, [&](T d) -> T {
       T r;
       switch (OP) {
@@ -94,29 +87,30 @@ template <unsigned OP, class D, class CNT> struct Shift {
           unsigned __int128 wide = static_cast<unsigned __int128>(d) << count;
           r = static_cast<T>(wide);
           uint64_t cf = static_cast<uint64_t>(wide >> bits) & 1;
-          flags = (cf ? CF : 0) | ((msb(r) ^ cf) ? OF : 0) | szp(r);
+          flags = (cf ? CF : 0) | ((msb(r) ^ cf) ? OF : 0);
           mask = kArithFlags;
-          return r;
+          return res = r;
         }
         case 5: {  // SHR
           uint64_t cf = count <= bits ? (uint64_t(d) >> (count - 1)) & 1 : 0;
           r = count < bits ? static_cast<T>(d >> count) : 0;
-          flags = (cf ? CF : 0) | (msb(d) ? OF : 0) | szp(r);
+          flags = (cf ? CF : 0) | (msb(d) ? OF : 0);
           mask = kArithFlags;
-          return r;
+          return res = r;
         }
         default: {  // SAR
           using S = Signed<T>;
           unsigned n = count < bits ? count : bits - 1;
           uint64_t cf = (static_cast<int64_t>(static_cast<S>(d)) >> (count < bits ? count - 1 : bits - 1)) & 1;
           r = static_cast<T>(static_cast<S>(d) >> n);
-          flags = (cf ? CF : 0) | szp(r);
+          flags = cf ? CF : 0;
           mask = kArithFlags;
-          return r;
+          return res = r;
         }
       }
     });
-    c.set_flags(mask, flags);
+    if (mask == kArithFlags) c.set_lazy_szp(size_log2<T>(), res, flags);
+    else c.set_flags(mask, flags);
   }
 };
 
@@ -130,6 +124,7 @@ template <bool RIGHT, class D, class CNT> struct ShiftD {  // SHLD / SHRD dst, r
     }
     const T s = c.reg<T>(D::kMem ? i.r0 : i.r1);
     uint64_t flags = 0;
+    T res = 0;
     modify<D, T>(c, i, [&](T d) -> T {
       T r;
       uint64_t cf;
@@ -153,10 +148,10 @@ template <bool RIGHT, class D, class CNT> struct ShiftD {  // SHLD / SHRD dst, r
           cf = (d >> (bits - count)) & 1;
         }
       }
-      flags = (cf ? CF : 0) | ((msb(r) ^ msb(d)) ? OF : 0) | szp(r);
-      return r;
+      flags = (cf ? CF : 0) | ((msb(r) ^ msb(d)) ? OF : 0);
+      return res = r;
     });
-    c.set_flags(kArithFlags, flags);
+    c.set_lazy_szp(size_log2<T>(), res, flags);
   }
 };
 

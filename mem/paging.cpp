@@ -5,6 +5,8 @@
 // (SDM 4.6), and only a walk that succeeds sets accessed/dirty bits (SDM 4.8).
 #include "mem/paging.h"
 
+#include <cstring>
+
 namespace pc64 {
 
 namespace {
@@ -44,6 +46,28 @@ struct UsedEntry {
   uint64_t addr;  // physical address (A20 applied)
 };
 
+// Paging-structure entries are almost always in plain RAM: read and update
+// them through a host pointer there (one range check), through the physical
+// map otherwise (and for stores to pages holding decoded code, which must be
+// reported).
+inline uint64_t read_entry(PhysicalMemory& mem, uint64_t addr, unsigned size) {
+  if (const uint8_t* p = mem.direct_ram(addr)) {
+    if (size == 8) {
+      uint64_t v;
+      std::memcpy(&v, p, 8);
+      return v;
+    }
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+  }
+  return mem.read(addr, size);
+}
+inline void write_entry_low(PhysicalMemory& mem, uint64_t addr, uint32_t v) {
+  if (uint8_t* p = mem.direct_ram_for_write(addr)) std::memcpy(p, &v, 4);
+  else mem.write(addr, 4, v);
+}
+
 class Walk {
  public:
   Walk(PhysicalMemory& mem, const PagingControl& pc, AccessKind kind, bool user)
@@ -58,7 +82,7 @@ class Walk {
   uint64_t fetch(uint64_t addr, unsigned size) {
     addr &= mem_.a20_mask();
     used_[n_used_++] = UsedEntry{addr};
-    return mem_.read(addr, size);
+    return read_entry(mem_, addr, size);
   }
   // Combines one entry's access-right bits into the path (SDM 4.6: a right
   // is granted only if every entry on the path grants it).
@@ -251,8 +275,8 @@ WalkResult Walk::run(uint64_t linear, bool set_ad) {
     for (int i = 0; i < n_used_; ++i) {
       const bool last = i == n_used_ - 1;
       uint64_t add = kA | (last && write ? kD : 0);
-      uint64_t cur = mem_.read(used_[i].addr, 4);
-      if ((cur | add) != cur) mem_.write(used_[i].addr, 4, cur | add);
+      uint64_t cur = read_entry(mem_, used_[i].addr, 4);
+      if ((cur | add) != cur) write_entry_low(mem_, used_[i].addr, static_cast<uint32_t>(cur | add));
     }
     final_entry |= kA | (write ? kD : 0);
   }

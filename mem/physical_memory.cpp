@@ -21,6 +21,18 @@ PhysicalMemory::PhysicalMemory(uint64_t ram_bytes) {
     ram_ = static_cast<uint8_t*>(p);
   }
   code_pages_.assign(ram_size_ / kPageSize, 0);
+  update_direct_ram();
+}
+
+void PhysicalMemory::update_direct_ram() {
+  uint64_t low_end = std::min(ram_below_4g_, kLegacyStart);
+  uint64_t high_end = ram_below_4g_;
+  for (const Region& r : regions_) {
+    if (r.base < low_end) low_end = r.base;
+    if (r.base + r.size > kLegacyEnd) high_end = std::min(high_end, std::max(r.base, kLegacyEnd));
+  }
+  direct_low_end_ = low_end;
+  direct_high_span_ = high_end > kLegacyEnd ? high_end - kLegacyEnd : 0;
 }
 
 PhysicalMemory::~PhysicalMemory() {
@@ -192,6 +204,11 @@ PhysicalMemory::Target PhysicalMemory::resolve(uint64_t paddr, bool write) const
 
 PhysicalMemory::Page PhysicalMemory::page(uint64_t paddr) const {
   Page p;
+  if (uint8_t* ram = direct_ram(paddr); ram && direct_ram(paddr + kPageSize - 1)) {
+    p.read = ram;
+    if (!is_code_page(paddr)) p.write = ram;
+    return p;
+  }
   Target r = resolve(paddr, false);
   if (r.span >= kPageSize && (r.kind == Kind::Ram || r.kind == Kind::Rom || r.kind == Kind::Tracked)) p.read = r.host;
   Target w = resolve(paddr, true);

@@ -113,6 +113,20 @@ class PhysicalMemory {
   bool dma_read(uint64_t paddr, void* dst, size_t n);
   bool dma_write(uint64_t paddr, const void* src, size_t n);
 
+  // Host pointer to `paddr` when it lies in plain RAM (below the legacy area
+  // or from 1 MiB up to the first ROM/MMIO range or the PCI hole): no region
+  // search, for page walks and TLB fills. Null means "use read()/write()".
+  uint8_t* direct_ram(uint64_t paddr) const {
+    if (paddr - kLegacyEnd < direct_high_span_) return ram_ + paddr;
+    return paddr < direct_low_end_ ? ram_ + paddr : nullptr;
+  }
+  // The same for a store that needs no code-write notification (not a page
+  // holding decoded code), else null.
+  uint8_t* direct_ram_for_write(uint64_t paddr) const {
+    uint8_t* p = direct_ram(paddr);
+    return p && !code_pages_[paddr / kPageSize] ? p : nullptr;
+  }
+
   // Host pointer to RAM byte `paddr`, or null if not RAM. For loaders and tests.
   uint8_t* ram_pointer(uint64_t paddr) const;
 
@@ -163,7 +177,11 @@ class PhysicalMemory {
   int64_t dma_ram_offset(uint64_t paddr, size_t n, bool write) const;
   uint64_t read_slow(uint64_t paddr, unsigned size);
   void write_slow(uint64_t paddr, unsigned size, uint64_t value);
-  void changed() { ++generation_; }
+  void changed() {
+    ++generation_;
+    update_direct_ram();
+  }
+  void update_direct_ram();
 
   uint64_t ram_size_ = 0, ram_below_4g_ = 0;
   uint8_t* ram_ = nullptr;
@@ -172,6 +190,9 @@ class PhysicalMemory {
   uint8_t legacy_routing_[(kLegacyEnd - 0xC0000) / kPageSize] = {};
   std::vector<uint8_t> code_pages_;  // one byte per RAM page
   CodeWriteListener* code_listener_ = nullptr;
+  // direct_ram(): [0, direct_low_end_) and [kLegacyEnd, kLegacyEnd + direct_high_span_)
+  // are RAM with no ROM/MMIO range over them (recomputed by changed()).
+  uint64_t direct_low_end_ = 0, direct_high_span_ = 0;
   uint64_t a20_mask_ = ~0ULL;
   uint64_t generation_ = 1;
   bool warned_unassigned_ = false;

@@ -40,7 +40,7 @@ class SoftTlb {
   // lies within one page, or null (miss, not allowed directly, or crosses a
   // page). `user` is CPL==3.
   inline uint8_t* lookup(uint64_t linear, unsigned size, AccessKind kind, bool user) {
-    const TlbEntry& e = sets_[user][index(linear)];
+    const TlbEntry& e = entry(linear, user);
     // One compare, against the page of the access's LAST byte in the entry
     // chosen by its first byte: an entry only ever holds a page with its own
     // index, and neighbouring pages have different indexes, so an access
@@ -53,10 +53,10 @@ class SoftTlb {
   // The same test split in two, for callers that branch on the hit and then
   // want the pointer without a null check: hits() then host().
   inline bool hits(uint64_t linear, unsigned size, AccessKind kind, bool user) const {
-    return sets_[user][index(linear)].tag[static_cast<int>(kind)] == ((linear + size - 1) & PhysicalMemory::kPageMask);
+    return entry(linear, user).tag[static_cast<int>(kind)] == ((linear + size - 1) & PhysicalMemory::kPageMask);
   }
   inline uint8_t* host(uint64_t linear, bool user) const {
-    return reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(linear) + sets_[user][index(linear)].addend);
+    return reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(linear) + entry(linear, user).addend);
   }
 
   // Fills the entry for `linear` after a successful walk (or an identity
@@ -92,6 +92,14 @@ class SoftTlb {
   }
 
  private:
+  // sets_[user][index(linear)], addressed as one byte offset: entries are 64
+  // bytes, so the index bits of `linear` (12 and up) shifted right by 6 are
+  // already the offset within a set (two host instructions instead of five).
+  static_assert(sizeof(TlbEntry) == 64, "entry() assumes 64-byte entries");
+  const TlbEntry& entry(uint64_t linear, bool user) const {
+    const uintptr_t off = (static_cast<uintptr_t>(user) << (kBits + 6)) + ((linear >> 6) & ((kEntries - 1) << 6));
+    return *reinterpret_cast<const TlbEntry*>(reinterpret_cast<const char*>(sets_) + off);
+  }
   static constexpr unsigned kWords = kEntries / 64;
   static constexpr unsigned kMaxLarge = 32;
   void clear_entry(unsigned set, unsigned idx);

@@ -172,3 +172,49 @@ TEST_CASE("budget is respected and RDTSC counts retired instructions") {
   m.run(100);
   CHECK(m.reg(RAX) == 5002);
 }
+
+// Rotates, BT and CLC/STC/CMC change only CF (and OF) and keep ZF/SF/PF/AF
+// lazy from the operation before; shifts and multiplies leave ZF/SF/PF lazy
+// on their result (FlagOp::Szp). PUSHF folds everything.
+TEST_CASE("flags: partial producers after ADD/SUB/INC keep the other flags") {
+  Machine m;
+  run64(m, R"(
+    mov eax, 0x0F
+    add al, 0x71        ; 0x80: SF=1 OF=1 AF=1 ZF=0 CF=0, PF=0 (one bit set)
+    mov ecx, 0x80000001
+    rol ecx, 1          ; CF=1 (bit 0 of the result), OF = CF ^ MSB = 1
+    pushfq
+    pop r8
+    mov eax, 1
+    sub eax, 1          ; ZF=1 PF=1 CF=0 AF=0 SF=0 OF=0
+    bt eax, 0           ; CF = 0, ZF kept (OF SF AF PF undefined)
+    stc                 ; CF = 1
+    cmc                 ; CF = 0
+    stc
+    pushfq
+    pop r9
+    mov edx, 0xFF
+    inc dl              ; 0: ZF=1 AF=1 PF=1, CF kept (1)
+    ror edx, 1          ; edx = 0: CF = MSB = 0, OF = 0
+    setz r10b           ; ZF still from INC
+    setc r11b
+    pushfq
+    pop r12
+    mov eax, 3
+    shl eax, 30         ; 0xC0000000: CF=0 SF=1 ZF=0 PF=1 (low byte 0); OF AF undefined
+    pushfq
+    pop r13
+    mov eax, 0x10000
+    imul eax, eax, 0x10000  ; 0 with overflow: CF=OF=1 (the others undefined)
+    pushfq
+    pop r14
+  )");
+  const uint64_t arith = 0x8D5;  // OF SF ZF AF PF CF
+  CHECK((m.reg(R8) & arith) == 0x891);   // OF SF AF CF
+  CHECK((m.reg(R9) & 0x41) == 0x41);     // ZF CF
+  CHECK((m.reg(R10) & 0xFF) == 1);
+  CHECK((m.reg(R11) & 0xFF) == 0);
+  CHECK((m.reg(R12) & arith) == 0x054);  // ZF AF PF
+  CHECK((m.reg(R13) & 0xC5) == 0x084);   // SF PF, not ZF CF
+  CHECK((m.reg(R14) & 0x801) == 0x801);  // OF CF
+}

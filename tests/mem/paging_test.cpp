@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include <vector>
+
 #include "page_tables_fixture.h"
 
 using namespace pc64;
@@ -466,4 +468,41 @@ TEST_CASE("recursive PML4 slot: an entry used at two levels keeps both A and D")
   REQUIRE(r.ok);
   CHECK(r.paddr == t.pml4 + 8);
   CHECK((t.r64(t.pml4 + 511 * 8) & (A | D)) == (A | D));
+}
+
+TEST_CASE("page-table entries: A/D stores into a code page are reported; entries under MMIO come from the device") {
+  struct Listener : CodeWriteListener {
+    std::vector<uint64_t> pages;
+    void code_page_written(uint64_t p) override { pages.push_back(p); }
+  } l;
+  PageTables t;
+  t.mem.set_code_write_listener(&l);
+  PagingControl pc;
+  pc.cr0 = CR0_PG | 1;
+  pc.cr4 = CR4_PAE;
+  pc.efer = EFER_LME | EFER_LMA;
+  auto p = t.map4k_4level(0x40'0000'1000ULL, 0x0012'3000, P | RW | US);
+  pc.cr3 = t.pml4;
+  const uint64_t pt_page = p.pte & ~0xFFFULL;
+  t.mem.mark_code_page(pt_page);
+  auto r = walk(t, pc, 0x40'0000'1008ULL, AccessKind::Write, true);
+  REQUIRE(r.ok);
+  CHECK(r.paddr == 0x0012'3008);
+  CHECK((t.r64(p.pte) & (A | D)) == (A | D));
+  REQUIRE(l.pages.size() == 1);
+  CHECK(l.pages[0] == pt_page);
+  t.mem.set_code_write_listener(nullptr);
+
+  // A device mapped over the page-table page answers the PTE read.
+  struct PteDevice : MmioHandler {
+    uint64_t mmio_read(uint64_t, unsigned size) override {
+      uint64_t v = 0x0045'6000 | P | RW | US | A | D;
+      return size == 8 ? v : v & 0xFFFFFFFFu;
+    }
+    void mmio_write(uint64_t, unsigned, uint64_t) override {}
+  } dev;
+  t.mem.map_mmio(pt_page, 0x1000, &dev, "pt");
+  r = walk(t, pc, 0x40'0000'1008ULL, AccessKind::Read, true);
+  REQUIRE(r.ok);
+  CHECK(r.paddr == 0x0045'6008);
 }

@@ -376,3 +376,37 @@ TEST_CASE("legacy area: an option ROM starting inside a 4 KiB page") {
   CHECK(m.read(0xC07FE, 4) == 0x5555FFFF);
   CHECK(m.page(0xC0000).read == nullptr);  // the page is not all ROM
 }
+
+TEST_CASE("direct_ram: plain RAM only, never the legacy area or under a ROM/MMIO range") {
+  PhysicalMemory mem(64ull << 20);
+  uint8_t* ram0 = mem.ram_pointer(0);
+  CHECK(mem.direct_ram(0) == ram0);
+  CHECK(mem.direct_ram(0x9FFFF) == ram0 + 0x9FFFF);
+  CHECK(mem.direct_ram(0xA0000) == nullptr);  // VGA window
+  CHECK(mem.direct_ram(0xFFFFF) == nullptr);  // PAM area
+  CHECK(mem.direct_ram(0x100000) == ram0 + 0x100000);
+  CHECK(mem.direct_ram((64ull << 20) - 1) == ram0 + (64ull << 20) - 1);
+  CHECK(mem.direct_ram(64ull << 20) == nullptr);  // past RAM
+  // A device mapped over RAM at 32 MiB ends the direct range there, and a
+  // region below 640 KiB ends the low one.
+  TestDevice dev;
+  mem.map_mmio(32ull << 20, 0x1000, &dev, "dev");
+  CHECK(mem.direct_ram((32ull << 20) - 1) != nullptr);
+  CHECK(mem.direct_ram(32ull << 20) == nullptr);
+  CHECK(mem.direct_ram(48ull << 20) == nullptr);
+  mem.map_mmio(0x80000, 0x1000, &dev, "low");
+  CHECK(mem.direct_ram(0x7FFFF) != nullptr);
+  CHECK(mem.direct_ram(0x80000) == nullptr);
+  // page() agrees: the page under the device has no host pointers.
+  CHECK(mem.page(32ull << 20).read == nullptr);
+  CHECK(mem.page(0x100000).write == ram0 + 0x100000);
+  mem.unmap_mmio(&dev);
+  CHECK(mem.direct_ram(48ull << 20) == ram0 + (48ull << 20));
+  CHECK(mem.direct_ram(0x80000) == ram0 + 0x80000);
+  // Stores that must be reported (code pages) get no direct pointer.
+  mem.mark_code_page(0x200000);
+  CHECK(mem.direct_ram_for_write(0x200008) == nullptr);
+  CHECK(mem.direct_ram_for_write(0x201008) == ram0 + 0x201008);
+  CHECK(mem.page(0x200000).write == nullptr);
+  CHECK(mem.page(0x200000).read == ram0 + 0x200000);
+}
