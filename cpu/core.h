@@ -130,6 +130,12 @@ class Core final : public CodeWriteListener {
   bool real_mode() const { return !(s.cr0 & CR0_PE); }
   bool v86() const { return s.rflags & VM; }
   bool protected_mode() const { return (s.cr0 & CR0_PE) && !v86(); }
+  // CS has base 0 and a 4 GiB limit (or 64-bit mode): linear == RIP and no
+  // limit check on fetch. (segchk[CS].flat is never set in protected mode:
+  // code segments are not writable.)
+  bool code_flat() const {
+    return mode64() || (segchk[CS].base == 0 && segchk[CS].lo == 0 && segchk[CS].hi == 0xFFFFFFFF);
+  }
 
   // ---------------- flags ----------------
   void set_lazy(FlagOp op, unsigned size, uint64_t res, uint64_t dst, uint64_t src, uint8_t aux = 0) {

@@ -136,7 +136,7 @@ uint64_t Core::run(uint64_t budget) {
 
       // ---- find the block at CS:RIP ----
       uint64_t limit_bytes = ~0ull;
-      if (!mode64() && !segchk[CS].flat) {
+      if (!code_flat()) {
         if (s.rip > s.seg[CS].limit) gp(0);
         limit_bytes = uint64_t(s.seg[CS].limit) - s.rip + 1;
       }
@@ -277,7 +277,7 @@ uint64_t Core::run(uint64_t budget) {
         // TF or RF set, or IF changed since the last poll (irq_key keeps IF
         // in its own bit position), in one compare; then NMI blocking.
         if ((s.rflags & (TF | RF | IF)) != (irq_key & IF) || (irq_key & 1) != (nmi_blocked ? 1u : 0u)) break;
-        if (dbg.guest_step() || (!mode64() && !segchk[CS].flat)) break;
+        if (dbg.guest_step() || !code_flat()) break;
         const uint64_t link_epoch = chain_epoch + blocks.epoch();
         if (b->links[0].rip == s.rip && b->links[0].epoch == link_epoch) b = b->links[0].block;
         else if (b->links[1].rip == s.rip && b->links[1].epoch == link_epoch) b = b->links[1].block;
