@@ -189,23 +189,7 @@ GDT_FLAT32
     dq 0x00CFBB000000FFFF         ; 0x48 ring-1 code
     dq 0x0040B30000000FFF         ; 0x50 ring-1 data, limit 0xFFF, B
     dw r1_entry, R1_CODE, 0xEC00, 0   ; 0x58 call gate to ring 1, DPL 3
-gdt_end:
-gdt_desc:
-    dw gdt_end - gdt - 1
-    dd gdt
-idt_desc:
-    dw 0x35*8 - 1
-    dd idt
-resume: dd 0
-
-isr_table:
-ISR_TABLE isr, dd
-
-align 16
-tss: times 0x68 db 0
-align 8
-idt:
-    times 0x30*8 db 0
+PM32_TABLES_TAIL 0x35
     dw int30_handler, K_CODE32, 0xEE00, 0   ; 0x30 DPL 3
     dw int31_handler, K_CODE32, 0xEE00, 0   ; 0x31 DPL 3
     dw 0, K_CODE32, 0x8000, 0               ; 0x32 present, type 0: not a gate

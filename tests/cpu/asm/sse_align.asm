@@ -24,15 +24,7 @@ U_DATA   equ 0x20
 TSS32    equ 0x28
 BUF      equ 0x3000                   ; 64 bytes, 16-byte aligned
 
-bits 16
-org 0x1000
-    REAL_MODE_START
-    REAL_TO_PM32
-
-bits 32
-pm32:
-    PM32_FLAT_DATA
-    IDT32_GATES isr_table, idt, K_CODE32
+START_PM32_WITH_ISRS
     lidt [idt_desc]
     mov dword [tss + 4], 0x6000       ; ESP0
     mov word [tss + 8], K_DATA        ; SS0
@@ -130,21 +122,5 @@ GDT_FLAT32
     dq 0x00CFFB000000FFFF             ; 0x18 U_CODE32
     dq 0x00CFF3000000FFFF             ; 0x20 U_DATA
     dw 0x67, tss, 0x8900, 0           ; 0x28 TSS
-gdt_end:
-gdt_desc:
-    dw gdt_end - gdt - 1
-    dd gdt
-idt_desc:
-    dw 0x31*8 - 1
-    dd idt
-resume: dd 0
-
-isr_table:
-ISR_TABLE isr, dd
-
-align 16
-tss: times 0x68 db 0
-align 8
-idt:
-    times 0x30*8 db 0
+PM32_TABLES_TAIL 0x31
     dw int30_handler, K_CODE32, 0xEE00, 0   ; 0x30 DPL 3
