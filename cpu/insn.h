@@ -23,9 +23,9 @@ enum InsnFlags : uint8_t {
   // itself), x87 (records FIP). The interpreter keeps RIP in a local within
   // a block and stores it only before these (Core::run).
   kInsnNeedsRip = 64,
-  // A near CALL with a relative target (E8, not CALL [RIP+disp]): the block
-  // may continue at the target (decode_block). Direct JMP is not followed yet.
-  kInsnDirectCall = 128,
+  // CALL or JMP with a relative target (E8, E9, EB; not CALL/JMP [RIP+disp]):
+  // the block may continue at the target (decode_block).
+  kInsnDirectBranch = 128,
 };
 
 struct Insn {

@@ -25,11 +25,11 @@ Core::~Core() { mem.set_code_write_listener(nullptr); }
 // CS limit. The block stops at a block-ending instruction, at the page end,
 // or before an instruction that crosses the page (which then runs as its own
 // block). In a flat code segment (`follow`: linear == RIP, no limit) it
-// continues through a direct CALL whose target lies on the same page, so a
-// call and the callee's body up to its first branch run as one block; it
-// stops rather than decode a range twice (no loop unrolling). The CALL must
-// be a CALL rel (kInsnDirectCall): the decoded target is where the handler
-// really goes.
+// continues through a direct CALL or JMP whose target lies on the same page,
+// so e.g. a call and the callee's body up to its first conditional branch run
+// as one block; it stops rather than decode a range twice (no loop
+// unrolling). Only CALL rel / JMP rel (kInsnDirectBranch): the decoded target
+// is where the handler really goes.
 static void decode_block(Core& c, Block& b, uint64_t lin, const uint8_t* host, uint64_t limit_bytes, bool follow) {
   b.insns.clear();
   const uint64_t page_lin = lin & PhysicalMemory::kPageMask;
@@ -79,7 +79,7 @@ static void decode_block(Core& c, Block& b, uint64_t lin, const uint8_t* host, u
     pos += insn.len;
     hi = std::max(hi, pos);
     if (!(insn.flags & kInsnEndsBlock)) continue;
-    if (!follow || !(insn.flags & kInsnDirectCall)) break;
+    if (!follow || !(insn.flags & kInsnDirectBranch)) break;
     // The target as the handler computes it (truncated to the operand size);
     // with linear == RIP it must stay on this page.
     uint64_t target = page_lin + pos + insn.imm;
