@@ -17,8 +17,9 @@ namespace pc64 {
 struct Block {
   uintptr_t key = 0;       // host address of the first byte | mode
   uint64_t page = 0;       // physical page the block came from
-  uint32_t offset = 0;     // of the first byte within the page
-  uint32_t bytes = 0;      // guest code bytes covered
+  uint32_t offset = 0;     // of the first code byte within the page
+  uint32_t bytes = 0;      // page bytes from there the code came from (with
+                           // followed jumps, the hull of its ranges)
   std::vector<Insn> insns;
   // Chaining: the blocks that followed this one last time, by RIP, valid
   // while both epochs (Core::chain_epoch, BlockCache::epoch) are unchanged;
@@ -35,8 +36,11 @@ class BlockCache {
  public:
   static constexpr unsigned kFastBits = 12;
 
-  static uintptr_t make_key(const uint8_t* host, unsigned mode) {
-    return (reinterpret_cast<uintptr_t>(host) << 2) | mode;
+  // `mode` is Core::code_mode (0..2); `flat` a flat code segment, whose
+  // blocks may follow direct jumps, so they are kept apart from the blocks
+  // of the same bytes decoded under a CS limit.
+  static uintptr_t make_key(const uint8_t* host, unsigned mode, bool flat) {
+    return (reinterpret_cast<uintptr_t>(host) << 3) | (flat ? 4u : 0u) | mode;
   }
   Block* find(uintptr_t key) {
     FastEntry& f = fast_[fast_index(key)];

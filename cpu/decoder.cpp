@@ -192,6 +192,20 @@ ZyanStatus decode_insn(unsigned mode, const uint8_t* bytes, size_t n, Insn& out)
     out.handler = &h_undefined;
   }
   if (ends_block(d.zi)) out.flags |= kInsnEndsBlock;
+  if ((out.flags & (kInsnEndsBlock | kInsnRipRel | kInsnRep | kInsnRepne)) ||
+      d.zi.meta.category == ZYDIS_CATEGORY_STRINGOP || d.zi.meta.category == ZYDIS_CATEGORY_IOSTRINGOP ||
+      d.zi.meta.isa_ext == ZYDIS_ISA_EXT_X87 || d.zi.meta.category == ZYDIS_CATEGORY_X87_ALU ||
+      d.zi.meta.category == ZYDIS_CATEGORY_FCMOV)
+    out.flags |= kInsnNeedsRip;
+  // CALL rel / JMP rel (E8, E9, EB) only: test the operand, not
+  // ZYDIS_ATTRIB_IS_RELATIVE, which Zydis also sets for a RIP-relative memory
+  // operand, so it would mark `call [rip+disp32]` (FF /2, Linux's paravirt
+  // calls) and the block would go on at a made-up "target" while the branch
+  // really went elsewhere.
+  if ((d.zi.mnemonic == ZYDIS_MNEMONIC_CALL || d.zi.mnemonic == ZYDIS_MNEMONIC_JMP) &&
+      d.zi.meta.branch_type != ZYDIS_BRANCH_TYPE_FAR && d.is_imm(0) && d.op[0].imm.is_relative &&
+      out.handler != &h_undefined)
+    out.flags |= kInsnDirectBranch;
   return ZYAN_STATUS_SUCCESS;
 }
 

@@ -17,6 +17,15 @@ enum InsnFlags : uint8_t {
   kInsnRipRel = 8,    // memory operand is RIP-relative: add the next RIP
   kInsnEndsBlock = 16,
   kInsnHasMem = 32,
+  // The handler reads or sets RIP (Core::s.rip is the instruction's own RIP,
+  // Core::next_rip the one after it): branches, anything ending a block,
+  // RIP-relative operands, string instructions (a REP yields by restarting
+  // itself), x87 (records FIP). The interpreter keeps RIP in a local within
+  // a block and stores it only before these (Core::run).
+  kInsnNeedsRip = 64,
+  // CALL or JMP with a relative target (E8, E9, EB; not CALL/JMP [RIP+disp]):
+  // the block may continue at the target (decode_block).
+  kInsnDirectBranch = 128,
 };
 
 struct Insn {
@@ -33,9 +42,14 @@ struct Insn {
   uint8_t osize = 0;   // operand size: log2 bytes (0..3), for handlers that are not templated
   uint8_t flags = 0;   // InsnFlags
   uint8_t aux = 0;     // handler-specific (condition code, extra register, ...)
+  // Set by the block builder: bytes from the block's last RIP sync point (its
+  // start, or the end of the last kInsnNeedsRip record) to this record, so
+  // the interpreter can tell a record's RIP without adding up lengths.
+  uint8_t rip_pre = 0;
   // Room for the FPU/SSE engineer: XMM/x87 register operands go in r0/r1/aux;
   // nothing here is integer-only.
   static constexpr uint8_t kRegZeroIdx = 16;
 };
+static_assert(sizeof(Insn) == 40, "keep the record compact: five per cache line pair");
 
 }  // namespace pc64

@@ -21,42 +21,79 @@ Core::Core(PhysicalMemory& m, PortIo& p) : mem(m), io(p, irq_poll) {
 Core::~Core() { mem.set_code_write_listener(nullptr); }
 
 // Builds the block starting at linear `lin` (host bytes at `host`, physical
-// `paddr`). `limit_bytes` bounds the code bytes by the CS limit. The block
-// stops at a block-ending instruction, at the page end, or before an
-// instruction that crosses the page (which then runs as its own block).
-static void decode_block(Core& c, Block& b, uint64_t lin, const uint8_t* host, uint64_t limit_bytes) {
+// page offset the same as lin's). `limit_bytes` bounds the code bytes by the
+// CS limit. The block stops at a block-ending instruction, at the page end,
+// or before an instruction that crosses the page (which then runs as its own
+// block). In a flat code segment (`follow`: linear == RIP, no limit) it
+// continues through a direct CALL or JMP whose target lies on the same page,
+// so e.g. a call and the callee's body up to its first conditional branch run
+// as one block; it stops rather than decode a range twice (no loop
+// unrolling). Only CALL rel / JMP rel (kInsnDirectBranch): the decoded target
+// is where the handler really goes.
+static void decode_block(Core& c, Block& b, uint64_t lin, const uint8_t* host, uint64_t limit_bytes, bool follow) {
   b.insns.clear();
-  b.bytes = 0;
-  uint64_t page_left = PhysicalMemory::kPageSize - (lin & ~PhysicalMemory::kPageMask);
-  uint64_t avail = std::min(page_left, limit_bytes);
-  while (b.insns.size() < kMaxBlockInsns && b.bytes < avail) {
+  const uint64_t page_lin = lin & PhysicalMemory::kPageMask;
+  const uint8_t* page_host = host - (lin & ~PhysicalMemory::kPageMask);
+  uint64_t pos = lin & ~PhysicalMemory::kPageMask;  // page offset being decoded
+  uint64_t avail_end = PhysicalMemory::kPageSize;
+  if (limit_bytes < avail_end - pos) avail_end = pos + limit_bytes;
+  uint64_t lo = pos, hi = pos;  // page bytes the block covers (the hull, when it follows jumps)
+  struct Range {
+    uint64_t lo, hi;
+  } done[8];  // ranges decoded before the current one
+  unsigned ndone = 0;
+  uint64_t range_start = pos;
+  unsigned run = 0;  // bytes since the last RIP sync point (Insn::rip_pre)
+  while (b.insns.size() < kMaxBlockInsns && pos < avail_end) {
     Insn insn;
-    size_t n = static_cast<size_t>(std::min<uint64_t>(avail - b.bytes, 15));
-    ZyanStatus st = decode_insn(c.code_mode, host + b.bytes, n, insn);
+    size_t n = static_cast<size_t>(std::min<uint64_t>(avail_end - pos, 15));
+    const uint8_t* at = page_host + pos;
+    ZyanStatus st = decode_insn(c.code_mode, at, n, insn);
     if (st == ZYDIS_STATUS_NO_MORE_DATA && n < 15) break;  // crosses the page or limit
     if (!ZYAN_SUCCESS(st)) {
       insn = Insn{};
       insn.handler = &h_undefined;
       insn.len = 1;
-      insn.flags = kInsnEndsBlock;
+      insn.flags = kInsnEndsBlock | kInsnNeedsRip;
       if (log_enabled(LogLevel::Debug)) {
         char hex[64] = {};
-        for (size_t k = 0; k < std::min<size_t>(n, 15); ++k)
-          snprintf(hex + 3 * k, 4, "%02x ", host[b.bytes + k]);
+        for (size_t k = 0; k < std::min<size_t>(n, 15); ++k) snprintf(hex + 3 * k, 4, "%02x ", at[k]);
         PC64_LOG(LogLevel::Debug, "cpu", "undecodable instruction at linear %#llx: %s",
-                 static_cast<unsigned long long>(lin + b.bytes), hex);
+                 static_cast<unsigned long long>(page_lin + pos), hex);
       }
     } else if (insn.handler == &h_undefined && log_enabled(LogLevel::Debug)) {
       char hex[64] = {};
-      for (size_t k = 0; k < insn.len; ++k) snprintf(hex + 3 * k, 4, "%02x ", host[b.bytes + k]);
+      for (size_t k = 0; k < insn.len; ++k) snprintf(hex + 3 * k, 4, "%02x ", at[k]);
       PC64_LOG(LogLevel::Debug, "cpu", "unimplemented instruction at linear %#llx: %s",
-               static_cast<unsigned long long>(lin + b.bytes), hex);
+               static_cast<unsigned long long>(page_lin + pos), hex);
     }
-    if (c.dbg.has_exec() && c.dbg.exec_at(c, lin + b.bytes, host + b.bytes)) insn.handler = &h_breakpoint;
+    if (c.dbg.has_exec() && c.dbg.exec_at(c, page_lin + pos, at)) {
+      insn.handler = &h_breakpoint;
+      insn.flags |= kInsnNeedsRip;  // h_breakpoint reads CS:RIP
+    }
+    // rip_pre must fit a byte: sync (store RIP) at least every ~240 bytes.
+    if (run > 240) insn.flags |= kInsnNeedsRip;
+    insn.rip_pre = static_cast<uint8_t>(run);
+    run = (insn.flags & kInsnNeedsRip) ? 0 : run + insn.len;
     b.insns.push_back(insn);
-    b.bytes += insn.len;
-    if (insn.flags & kInsnEndsBlock) break;
+    pos += insn.len;
+    hi = std::max(hi, pos);
+    if (!(insn.flags & kInsnEndsBlock)) continue;
+    if (!follow || !(insn.flags & kInsnDirectBranch)) break;
+    // The target as the handler computes it (truncated to the operand size);
+    // with linear == RIP it must stay on this page.
+    uint64_t target = page_lin + pos + insn.imm;
+    if (insn.osize == 1) target &= 0xFFFF;
+    else if (insn.osize == 2) target &= 0xFFFFFFFF;
+    if ((target & PhysicalMemory::kPageMask) != page_lin || ndone == std::size(done)) break;
+    done[ndone++] = {range_start, pos};
+    const uint64_t t = target & ~PhysicalMemory::kPageMask;
+    if (std::any_of(done, done + ndone, [t](const Range& r) { return t >= r.lo && t < r.hi; })) break;
+    pos = range_start = t;
+    lo = std::min(lo, t);
   }
+  b.offset = static_cast<uint32_t>(lo);
+  b.bytes = static_cast<uint32_t>(hi - lo);
 }
 
 void Core::run_one_debug(const Insn& insn, uint64_t lin) {
@@ -107,8 +144,14 @@ uint64_t Core::run(uint64_t budget) {
   if (scratch.insns.capacity() < kMaxBlockInsns) scratch.insns.reserve(kMaxBlockInsns);
   Block* prev = nullptr;  // the cached block that ran last, for chaining
   uint64_t seen_cache_epoch = 0;
+  // Within a block RIP is not kept in s.rip: `sync` holds the RIP after the
+  // last record flagged kInsnNeedsRip (or at the block start), and a record's
+  // own RIP is sync + Insn::rip_pre. It is stored to s.rip (and next_rip set)
+  // only before kInsnNeedsRip records, at the end of the block, and when a
+  // record faults.
+  uint64_t sync = 0;
   while (retired < budget && !stop_requested && !shutdown) {
-    const Insn* cur = nullptr;  // the record running, for the retired count on a fault
+    const Insn* cur = nullptr;  // the record running, for the retired count and RIP on a fault
     if (blocks.epoch() != seen_cache_epoch) {
       // Blocks were dropped (possibly `prev`, possibly by a store of the
       // block that just ran): none is running now, so free them.
@@ -135,8 +178,11 @@ uint64_t Core::run(uint64_t budget) {
       }
 
       // ---- find the block at CS:RIP ----
+      // A flat code segment (base 0, 4 GiB limit, or 64-bit mode) needs no
+      // limit check, and its blocks may follow direct jumps (linear == RIP).
+      const bool flat_code = code_flat();
       uint64_t limit_bytes = ~0ull;
-      if (!code_flat()) {
+      if (!flat_code) {
         if (s.rip > s.seg[CS].limit) gp(0);
         limit_bytes = uint64_t(s.seg[CS].limit) - s.rip + 1;
       }
@@ -159,16 +205,15 @@ uint64_t Core::run(uint64_t budget) {
         if (pg.read) host = pg.read + (paddr & ~PhysicalMemory::kPageMask);
       }
       if (host) {
-        uintptr_t key = BlockCache::make_key(host, code_mode);
+        uintptr_t key = BlockCache::make_key(host, code_mode, flat_code);
         b = blocks.find(key);
         if (b && b->bytes > limit_bytes) b = nullptr;  // would run past the CS limit
         if (!b) {
           if (!paddr) paddr = translate(lin, AccessKind::Execute, user());
           auto nb = std::make_unique<Block>();
-          decode_block(*this, *nb, lin, host, limit_bytes);
+          decode_block(*this, *nb, lin, host, limit_bytes, flat_code);
           nb->key = key;
           nb->page = paddr & PhysicalMemory::kPageMask;
-          nb->offset = static_cast<uint32_t>(paddr & ~PhysicalMemory::kPageMask);
           if (nb->insns.empty() || nb->bytes > limit_bytes) {
             b = nullptr;  // first instruction crosses the page or the limit
           } else if (limit_bytes != ~0ull && nb->bytes == limit_bytes) {
@@ -208,8 +253,12 @@ uint64_t Core::run(uint64_t budget) {
           insn = Insn{};
           insn.handler = &h_undefined;
           insn.len = 1;
+          insn.flags = kInsnNeedsRip;
         }
-        if (dbg.has_exec() && dbg.exec_at(*this, lin, buf)) insn.handler = &h_breakpoint;
+        if (dbg.has_exec() && dbg.exec_at(*this, lin, buf)) {
+          insn.handler = &h_breakpoint;
+          insn.flags |= kInsnNeedsRip;
+        }
         scratch.insns.push_back(insn);
         scratch.bytes = insn.len;
         scratch.page = ~0ull;
@@ -235,6 +284,7 @@ uint64_t Core::run(uint64_t budget) {
         prev = nullptr;
         continue;
       }
+      sync = s.rip;
       for (;;) {
         running_block = b;
         exit_block = false;
@@ -247,17 +297,29 @@ uint64_t Core::run(uint64_t budget) {
         // it exactly, RDTSC and the TSC MSR, call sync_retired()).
         block_first = i;
         block_retired_base = base;
+        bool stopped = false;  // a handler set exit_block
         for (cur = i; cur != end; ++cur) {
-          next_rip = s.rip + cur->len;
-          cur->handler(*this, *cur);
-          s.rip = next_rip;
+          if (cur->flags & kInsnNeedsRip) {
+            s.rip = sync + cur->rip_pre;
+            next_rip = s.rip + cur->len;
+            cur->handler(*this, *cur);
+            sync = next_rip;
+          } else {
+            cur->handler(*this, *cur);
+          }
           if (__builtin_expect(exit_block, 0)) {
             ++cur;
+            stopped = true;
             break;
           }
         }
         retired = base + static_cast<uint64_t>(cur - i);
+        {
+          const Insn& last = cur[-1];
+          if (!(last.flags & kInsnNeedsRip)) sync += last.rip_pre + last.len;
+        }
         cur = nullptr;
+        s.rip = sync;
         if (b == &scratch) {
           prev = nullptr;
           break;
@@ -273,28 +335,39 @@ uint64_t Core::run(uint64_t budget) {
         // cache's, and `b` itself stays allocated until release_retired()),
         // and memory-map changes: within a run only port I/O or MMIO cause
         // them, and those set irq_poll.
-        if (retired >= budget || exit_block || stop_requested || halted || irq_shadow || shutdown || irq_poll) break;
+        if (stopped || retired >= budget || stop_requested || halted || irq_shadow || shutdown || irq_poll) break;
         // TF or RF set, or IF changed since the last poll (irq_key keeps IF
         // in its own bit position), in one compare; then NMI blocking.
         if ((s.rflags & (TF | RF | IF)) != (irq_key & IF) || (irq_key & 1) != (nmi_blocked ? 1u : 0u)) break;
         if (dbg.guest_step() || !code_flat()) break;
         const uint64_t link_epoch = chain_epoch + blocks.epoch();
-        if (b->links[0].rip == s.rip && b->links[0].epoch == link_epoch) b = b->links[0].block;
-        else if (b->links[1].rip == s.rip && b->links[1].epoch == link_epoch) b = b->links[1].block;
+        if (b->links[0].rip == sync && b->links[0].epoch == link_epoch) b = b->links[0].block;
+        else if (b->links[1].rip == sync && b->links[1].epoch == link_epoch) b = b->links[1].block;
         else break;
       }
     } catch (const GuestFault& f) {
-      if (cur) retired = block_retired_base + static_cast<uint64_t>(cur - block_first);
+      if (cur) {
+        retired = block_retired_base + static_cast<uint64_t>(cur - block_first);
+        // The faulting instruction's RIP (kInsnNeedsRip handlers stored it
+        // themselves and may have moved it, e.g. a task switch).
+        if (!(cur->flags & kInsnNeedsRip)) s.rip = sync + cur->rip_pre;
+      }
       prev = nullptr;
       deliver_fault(f);
     } catch (const X87Freeze&) {
       // The instruction did not start: RIP stays at it, and the CPU waits for
       // the FERR# interrupt (or an NMI) like HLT does.
-      if (cur) retired = block_retired_base + static_cast<uint64_t>(cur - block_first);
+      if (cur) {
+        retired = block_retired_base + static_cast<uint64_t>(cur - block_first);
+        if (!(cur->flags & kInsnNeedsRip)) s.rip = sync + cur->rip_pre;
+      }
       prev = nullptr;
       halted = true;
     } catch (const DebugStop&) {  // an execution breakpoint: stop before the instruction
-      if (cur) retired = block_retired_base + static_cast<uint64_t>(cur - block_first);
+      if (cur) {
+        retired = block_retired_base + static_cast<uint64_t>(cur - block_first);
+        if (!(cur->flags & kInsnNeedsRip)) s.rip = sync + cur->rip_pre;
+      }
       stop_requested = true;
     }
   }
