@@ -150,6 +150,15 @@ uint64_t Core::run(uint64_t budget) {
   // only before kInsnNeedsRip records, at the end of the block, and when a
   // record faults.
   uint64_t sync = 0;
+  // An exception, an x87 freeze or a breakpoint stopped the block before
+  // record `cur` completed: count the records before it and put RIP on it
+  // (kInsnNeedsRip handlers stored it themselves and may have moved it, e.g.
+  // a task switch).
+  auto stop_at = [&](const Insn* cur) {
+    if (!cur) return;
+    retired = block_retired_base + static_cast<uint64_t>(cur - block_first);
+    if (!(cur->flags & kInsnNeedsRip)) s.rip = sync + cur->rip_pre;
+  };
   while (retired < budget && !stop_requested && !shutdown) {
     const Insn* cur = nullptr;  // the record running, for the retired count and RIP on a fault
     if (blocks.epoch() != seen_cache_epoch) {
@@ -346,28 +355,17 @@ uint64_t Core::run(uint64_t budget) {
         else break;
       }
     } catch (const GuestFault& f) {
-      if (cur) {
-        retired = block_retired_base + static_cast<uint64_t>(cur - block_first);
-        // The faulting instruction's RIP (kInsnNeedsRip handlers stored it
-        // themselves and may have moved it, e.g. a task switch).
-        if (!(cur->flags & kInsnNeedsRip)) s.rip = sync + cur->rip_pre;
-      }
+      stop_at(cur);
       prev = nullptr;
       deliver_fault(f);
     } catch (const X87Freeze&) {
       // The instruction did not start: RIP stays at it, and the CPU waits for
       // the FERR# interrupt (or an NMI) like HLT does.
-      if (cur) {
-        retired = block_retired_base + static_cast<uint64_t>(cur - block_first);
-        if (!(cur->flags & kInsnNeedsRip)) s.rip = sync + cur->rip_pre;
-      }
+      stop_at(cur);
       prev = nullptr;
       halted = true;
     } catch (const DebugStop&) {  // an execution breakpoint: stop before the instruction
-      if (cur) {
-        retired = block_retired_base + static_cast<uint64_t>(cur - block_first);
-        if (!(cur->flags & kInsnNeedsRip)) s.rip = sync + cur->rip_pre;
-      }
+      stop_at(cur);
       stop_requested = true;
     }
   }
