@@ -172,8 +172,9 @@ template <unsigned OP> void h_flagop(Core& c, const Insn&) {
 }  // namespace
 
 bool build_flagop(Insn& i, const Decoded&, unsigned op) {
-  static constexpr Handler h[] = {&h_flagop<0>, &h_flagop<1>, &h_flagop<2>, &h_flagop<3>,
-                                  &h_flagop<4>, &h_flagop<5>, &h_flagop<6>, &h_flagop<7>};
+  static const Handler h[] = {with_thread<&h_flagop<0>>(), with_thread<&h_flagop<1>>(), with_thread<&h_flagop<2>>(),
+                              with_thread<&h_flagop<3>>(), with_thread<&h_flagop<4>>(), with_thread<&h_flagop<5>>(),
+                              with_thread<&h_flagop<6>>(), with_thread<&h_flagop<7>>()};
   i.handler = h[op];
   return true;
 }

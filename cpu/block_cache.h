@@ -20,7 +20,15 @@ struct Block {
   uint32_t offset = 0;     // of the first code byte within the page
   uint32_t bytes = 0;      // page bytes from there the code came from (with
                            // followed jumps, the hull of its ranges)
+  // The records, then a sentinel whose threaded entry ends the block
+  // (cpu/dispatch.h): begin() .. end() are the instructions.
   std::vector<Insn> insns;
+  const Insn* begin() const { return insns.data(); }
+  const Insn* end() const { return insns.data() + count; }
+  uint32_t count = 0;     // instructions (without the sentinel)
+  // Bytes from the last RIP sync point to the end of the last instruction:
+  // what Core::rip_sync advances by when the block runs to its end.
+  uint32_t rip_tail = 0;
   // Chaining: the blocks that followed this one last time, by RIP, valid
   // while both epochs (Core::chain_epoch, BlockCache::epoch) are unchanged;
   // `epoch` holds their sum (both only grow).

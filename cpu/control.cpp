@@ -151,10 +151,13 @@ struct Bound {
 };
 
 template <unsigned OS> Handler jcc_for(unsigned cc) {
-  static constexpr Handler t[16] = {&h_jcc<OS, 0>,  &h_jcc<OS, 1>,  &h_jcc<OS, 2>,  &h_jcc<OS, 3>,
-                                    &h_jcc<OS, 4>,  &h_jcc<OS, 5>,  &h_jcc<OS, 6>,  &h_jcc<OS, 7>,
-                                    &h_jcc<OS, 8>,  &h_jcc<OS, 9>,  &h_jcc<OS, 10>, &h_jcc<OS, 11>,
-                                    &h_jcc<OS, 12>, &h_jcc<OS, 13>, &h_jcc<OS, 14>, &h_jcc<OS, 15>};
+  static const Handler t[16] = {
+      with_thread<&h_jcc<OS, 0>>(),  with_thread<&h_jcc<OS, 1>>(),  with_thread<&h_jcc<OS, 2>>(),
+      with_thread<&h_jcc<OS, 3>>(),  with_thread<&h_jcc<OS, 4>>(),  with_thread<&h_jcc<OS, 5>>(),
+      with_thread<&h_jcc<OS, 6>>(),  with_thread<&h_jcc<OS, 7>>(),  with_thread<&h_jcc<OS, 8>>(),
+      with_thread<&h_jcc<OS, 9>>(),  with_thread<&h_jcc<OS, 10>>(), with_thread<&h_jcc<OS, 11>>(),
+      with_thread<&h_jcc<OS, 12>>(), with_thread<&h_jcc<OS, 13>>(), with_thread<&h_jcc<OS, 14>>(),
+      with_thread<&h_jcc<OS, 15>>()};
   return t[cc];
 }
 
@@ -185,7 +188,7 @@ bool build_jmp(Insn& i, const Decoded& d, unsigned) {
   set_operands(i, d);
   unsigned os = branch_osize(d);
   if (d.is_imm(0)) {
-    i.handler = os == 1 ? &h_jmp_rel<1> : os == 2 ? &h_jmp_rel<2> : &h_jmp_rel<3>;
+    i.handler = os == 1 ? with_thread<&h_jmp_rel<1>>() : os == 2 ? with_thread<&h_jmp_rel<2>>() : with_thread<&h_jmp_rel<3>>();
     return true;
   }
   i.handler = d.is_mem(0) ? by_size_wide<JmpInd<M>>(os) : by_size_wide<JmpInd<R0>>(os);
@@ -197,7 +200,7 @@ bool build_call(Insn& i, const Decoded& d, unsigned) {
   set_operands(i, d);
   unsigned os = branch_osize(d);
   if (d.is_imm(0)) {
-    i.handler = os == 1 ? &h_call_rel<1> : os == 2 ? &h_call_rel<2> : &h_call_rel<3>;
+    i.handler = os == 1 ? with_thread<&h_call_rel<1>>() : os == 2 ? with_thread<&h_call_rel<2>>() : with_thread<&h_call_rel<3>>();
     return true;
   }
   i.handler = d.is_mem(0) ? by_size_wide<CallInd<M>>(os) : by_size_wide<CallInd<R0>>(os);

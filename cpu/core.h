@@ -83,7 +83,9 @@ class Core final : public CodeWriteListener {
   // when `irq_poll` is set (by all of those) or when the CPU-side gates
   // changed (RFLAGS.IF, NMI blocking: `irq_key`). Code that lets the CPU
   // reach the interrupt controller another way (CR8, APIC base MSR) must set
-  // irq_poll too.
+  // irq_poll too. Core::run also leaves its chained block-to-block path
+  // only when irq_poll is set (or the block stopped itself), so whatever sets
+  // halted, shutdown, stop_requested or irq_shadow sets irq_poll as well.
   bool irq_poll = true;
   unsigned irq_key = ~0u;
   CpuPorts io;
@@ -94,6 +96,11 @@ class Core final : public CodeWriteListener {
 
   uint64_t next_rip = 0;    // RIP after the running instruction; branches set it
   bool exit_block = false;  // stop the running block after this instruction
+  // Within a block RIP is not kept in s.rip: `rip_sync` holds the RIP after
+  // the last record flagged kInsnNeedsRip (or the block's start), and a
+  // record's own RIP is rip_sync + Insn::rip_pre (see Core::run).
+  uint64_t rip_sync = 0;
+  const Insn* cur_insn = nullptr;     // the record running (or that ran last), null between blocks
   uint64_t retired = 0;     // instructions retired in this run() (up to the running block)
   const Insn* block_first = nullptr;  // first record of the running block
   uint64_t block_retired_base = 0;    // `retired` when it started
@@ -103,6 +110,11 @@ class Core final : public CodeWriteListener {
   bool halted = false, shutdown = false, stop_requested = false;
   std::string shutdown_reason;
   unsigned irq_shadow = 0;  // STI (1) / MOV SS, POP SS (2): interrupts blocked for the next instruction
+  // MOV SS / POP SS: the shadow also holds debug traps (value 2).
+  void set_ss_shadow() {
+    irq_shadow = 2;
+    irq_poll = true;  // leave the chained path (Core::run)
+  }
   bool nmi_blocked = false; // from NMI delivery until the next IRET
   unsigned code_mode = 0;   // 0 = 16-bit, 1 = 32-bit, 2 = 64-bit code segment
   unsigned stack_mode = 0;  // stack pointer width: 0 = SP, 1 = ESP, 2 = RSP

@@ -50,7 +50,10 @@ uint64_t Cpu::run(uint64_t budget) { return core_->run(budget); }
 bool Cpu::halted() const { return core_->halted; }
 bool Cpu::shutdown() const { return core_->shutdown; }
 const std::string& Cpu::shutdown_reason() const { return core_->shutdown_reason; }
-void Cpu::request_stop() { core_->stop_requested = true; }
+void Cpu::request_stop() {
+  core_->stop_requested = true;
+  core_->irq_poll = true;  // leave the chained path (Core::run)
+}
 void Cpu::set_time_base(uint64_t ns) { core_->time_base_ns = ns; }
 CpuState& Cpu::state() { return core_->s; }
 const CpuState& Cpu::state() const { return core_->s; }

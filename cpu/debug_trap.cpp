@@ -272,6 +272,7 @@ void DebugTraps::hit(Core& c, const DebugStopInfo& info) {
   stop_pending_ = true;
   stop_ = info;
   c.stop_requested = true;  // after this instruction
+  c.irq_poll = true;        // (and not on to a chained block: Core::run)
   c.exit_block = true;
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "cpu/cpu_state.h"
+#include "cpu/dispatch.h"
 #include "cpu/insn.h"
 
 namespace pc64 {
@@ -42,21 +43,21 @@ void set_operands(Insn& i, const Decoded& d);
 // A builder returns false when the form is not implemented (#UD).
 using Builder = bool (*)(Insn&, const Decoded&, unsigned param);
 
-// Picks H::fn<T> for a size (log2 bytes).
+// Picks H::fn<T> for a size (log2 bytes), with its threaded entries.
 template <class H> Handler by_size(unsigned size) {
   switch (size) {
-    case 0: return &H::template fn<uint8_t>;
-    case 1: return &H::template fn<uint16_t>;
-    case 2: return &H::template fn<uint32_t>;
-    default: return &H::template fn<uint64_t>;
+    case 0: return with_thread<&H::template fn<uint8_t>>();
+    case 1: return with_thread<&H::template fn<uint16_t>>();
+    case 2: return with_thread<&H::template fn<uint32_t>>();
+    default: return with_thread<&H::template fn<uint64_t>>();
   }
 }
 // Same, without the 8-bit form (instructions that have none).
 template <class H> Handler by_size_wide(unsigned size) {
   switch (size) {
-    case 1: return &H::template fn<uint16_t>;
-    case 2: return &H::template fn<uint32_t>;
-    default: return &H::template fn<uint64_t>;
+    case 1: return with_thread<&H::template fn<uint16_t>>();
+    case 2: return with_thread<&H::template fn<uint32_t>>();
+    default: return with_thread<&H::template fn<uint64_t>>();
   }
 }
 

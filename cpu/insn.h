@@ -30,6 +30,9 @@ enum InsnFlags : uint8_t {
 
 struct Insn {
   Handler handler = nullptr;
+  // The threaded entry that runs `handler` and continues with the next
+  // record (cpu/dispatch.h); set by the block builder.
+  Handler thread = nullptr;
   uint64_t imm = 0;    // first immediate (sign-extended to 64 bits where the ISA does)
   int64_t disp = 0;    // memory displacement
   uint32_t imm2 = 0;   // second immediate (ENTER level, far pointer selector)
@@ -50,6 +53,6 @@ struct Insn {
   // nothing here is integer-only.
   static constexpr uint8_t kRegZeroIdx = 16;
 };
-static_assert(sizeof(Insn) == 40, "keep the record compact: five per cache line pair");
+static_assert(sizeof(Insn) == 48, "keep the record compact: four per three cache lines");
 
 }  // namespace pc64

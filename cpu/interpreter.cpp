@@ -5,12 +5,28 @@
 
 #include "cpu/core.h"
 #include "cpu/decoder.h"
+#include "cpu/dispatch.h"
 #include "mem/log.h"
 
 namespace pc64 {
 
 namespace {
 constexpr unsigned kMaxBlockInsns = 64;
+}
+
+// Gives every record its threaded entry and appends the sentinel that ends
+// the block (cpu/dispatch.h).
+static void finish_block(Block& b) {
+  for (Insn& insn : b.insns) insn.thread = threaded_entry(insn);
+  b.count = static_cast<uint32_t>(b.insns.size());
+  b.rip_tail = 0;
+  if (b.count) {
+    const Insn& last = b.insns.back();
+    if (!(last.flags & kInsnNeedsRip)) b.rip_tail = last.rip_pre + last.len;
+  }
+  Insn sentinel;
+  sentinel.thread = &thread_block_end;
+  b.insns.push_back(sentinel);
 }
 
 Core::Core(PhysicalMemory& m, PortIo& p) : mem(m), io(p, irq_poll) {
@@ -94,6 +110,7 @@ static void decode_block(Core& c, Block& b, uint64_t lin, const uint8_t* host, u
   }
   b.offset = static_cast<uint32_t>(lo);
   b.bytes = static_cast<uint32_t>(hi - lo);
+  finish_block(b);
 }
 
 void Core::run_one_debug(const Insn& insn, uint64_t lin) {
@@ -141,26 +158,26 @@ uint64_t Core::run(uint64_t budget) {
   irq_poll = true;  // time has moved since the last run(): devices may have raised lines
   dbg.on_run(*this);
   Block& scratch = scratch_;  // uncached blocks: page-crossing instructions, MMIO code, CS-limit tails
-  if (scratch.insns.capacity() < kMaxBlockInsns) scratch.insns.reserve(kMaxBlockInsns);
+  if (scratch.insns.capacity() < kMaxBlockInsns + 1) scratch.insns.reserve(kMaxBlockInsns + 1);
   Block* prev = nullptr;  // the cached block that ran last, for chaining
   uint64_t seen_cache_epoch = 0;
-  // Within a block RIP is not kept in s.rip: `sync` holds the RIP after the
-  // last record flagged kInsnNeedsRip (or at the block start), and a record's
-  // own RIP is sync + Insn::rip_pre. It is stored to s.rip (and next_rip set)
-  // only before kInsnNeedsRip records, at the end of the block, and when a
-  // record faults.
-  uint64_t sync = 0;
+  // Within a block RIP is not kept in s.rip but derived from rip_sync (see
+  // Core::rip_sync). It is stored to s.rip (and next_rip set) only before
+  // kInsnNeedsRip records, at the end of the block, and when a record faults.
+  //
   // An exception, an x87 freeze or a breakpoint stopped the block before
-  // record `cur` completed: count the records before it and put RIP on it
+  // record cur_insn completed: count the records before it and put RIP on it
   // (kInsnNeedsRip handlers stored it themselves and may have moved it, e.g.
   // a task switch).
-  auto stop_at = [&](const Insn* cur) {
+  auto stop_at = [&]() {
+    const Insn* cur = cur_insn;
+    cur_insn = nullptr;
     if (!cur) return;
     retired = block_retired_base + static_cast<uint64_t>(cur - block_first);
-    if (!(cur->flags & kInsnNeedsRip)) s.rip = sync + cur->rip_pre;
+    if (!(cur->flags & kInsnNeedsRip)) s.rip = rip_sync + cur->rip_pre;
   };
   while (retired < budget && !stop_requested && !shutdown) {
-    const Insn* cur = nullptr;  // the record running, for the retired count and RIP on a fault
+    cur_insn = nullptr;  // the record running, for the retired count and RIP on a fault
     if (blocks.epoch() != seen_cache_epoch) {
       // Blocks were dropped (possibly `prev`, possibly by a store of the
       // block that just ran): none is running now, so free them.
@@ -223,10 +240,12 @@ uint64_t Core::run(uint64_t budget) {
           decode_block(*this, *nb, lin, host, limit_bytes, flat_code);
           nb->key = key;
           nb->page = paddr & PhysicalMemory::kPageMask;
-          if (nb->insns.empty() || nb->bytes > limit_bytes) {
+          if (nb->count == 0 || nb->bytes > limit_bytes) {
             b = nullptr;  // first instruction crosses the page or the limit
           } else if (limit_bytes != ~0ull && nb->bytes == limit_bytes) {
             scratch.insns.swap(nb->insns);  // truncated by the limit: do not cache
+            scratch.count = nb->count;
+            scratch.rip_tail = nb->rip_tail;
             scratch.bytes = nb->bytes;
             scratch.page = nb->page;
             b = &scratch;
@@ -269,12 +288,15 @@ uint64_t Core::run(uint64_t budget) {
           insn.flags |= kInsnNeedsRip;
         }
         scratch.insns.push_back(insn);
+        finish_block(scratch);
         scratch.bytes = insn.len;
         scratch.page = ~0ull;
         b = &scratch;
       }
-      if (prev && b != &scratch) {
-        // Remember this successor (a conditional branch has two).
+      if (prev && b != &scratch && flat_code) {
+        // Remember this successor (a conditional branch has two). Only in
+        // flat code, so a valid link (no CS change since: chain_epoch)
+        // means flat code, where chaining needs no CS limit check.
         Block::Link& l = prev->links[prev->next_link];
         prev->next_link ^= 1;
         // The lookup may have decoded and inserted (epoch moved): record the current one.
@@ -283,52 +305,58 @@ uint64_t Core::run(uint64_t budget) {
       }
 
       // ---- run it, then its chained successors while nothing needs the slow path ----
-      const Insn* i = b->insns.data();
       if (__builtin_expect((s.rflags & (TF | RF)) || dbg.guest_step(), 0)) {
         // Debug path: one instruction at a time for TF single-step, RF and
         // DR0-DR3 data / I/O breakpoints (SDM Vol. 3A 17.3).
         running_block = b;
         exit_block = false;
-        run_one_debug(*i, lin);
+        run_one_debug(*b->begin(), lin);
         prev = nullptr;
         continue;
       }
-      sync = s.rip;
+      rip_sync = s.rip;
       for (;;) {
         running_block = b;
         exit_block = false;
-        i = b->insns.data();
-        const Insn* end = std::to_address(b->insns.end());
+        const Insn* const first = b->begin();
         const uint64_t base = retired;
-        if (__builtin_expect(budget - base < kMaxBlockInsns, 0))
-          end = i + std::min<uint64_t>(b->insns.size(), budget - base);
         // `retired` is brought up to date after the block (handlers that need
         // it exactly, RDTSC and the TSC MSR, call sync_retired()).
-        block_first = i;
+        block_first = first;
         block_retired_base = base;
-        bool stopped = false;  // a handler set exit_block
-        for (cur = i; cur != end; ++cur) {
-          if (cur->flags & kInsnNeedsRip) {
-            s.rip = sync + cur->rip_pre;
-            next_rip = s.rip + cur->len;
-            cur->handler(*this, *cur);
-            sync = next_rip;
-          } else {
-            cur->handler(*this, *cur);
+        const Insn* last;  // the last record that ran
+        if (__builtin_expect(budget - base >= b->count, 1)) {
+          // The whole block, threaded: each entry jumps to the next; the
+          // sentinel's or an exiting handler's entry returns here.
+          first->thread(*this, *first);
+          if (__builtin_expect(!exit_block, 1)) {
+            retired = base + b->count;
+            rip_sync += b->rip_tail;
+            goto ran;
           }
-          if (__builtin_expect(exit_block, 0)) {
-            ++cur;
-            stopped = true;
-            break;
+          last = cur_insn;
+        } else {
+          // The budget ends inside the block: its first records one by one.
+          const Insn* const end = first + (budget - base);
+          for (cur_insn = first; cur_insn != end; ++cur_insn) {
+            const Insn* const cur = cur_insn;
+            if (cur->flags & kInsnNeedsRip) {
+              s.rip = rip_sync + cur->rip_pre;
+              next_rip = s.rip + cur->len;
+              cur->handler(*this, *cur);
+              rip_sync = next_rip;
+            } else {
+              cur->handler(*this, *cur);
+            }
+            if (exit_block) break;
           }
+          last = exit_block ? cur_insn : cur_insn - 1;
         }
-        retired = base + static_cast<uint64_t>(cur - i);
-        {
-          const Insn& last = cur[-1];
-          if (!(last.flags & kInsnNeedsRip)) sync += last.rip_pre + last.len;
-        }
-        cur = nullptr;
-        s.rip = sync;
+        retired = base + static_cast<uint64_t>(last - first) + 1;
+        if (!(last->flags & kInsnNeedsRip)) rip_sync += last->rip_pre + last->len;
+      ran:
+        s.rip = rip_sync;
+        const bool stopped = exit_block;  // a handler set exit_block
         if (b == &scratch) {
           prev = nullptr;
           break;
@@ -344,28 +372,31 @@ uint64_t Core::run(uint64_t budget) {
         // cache's, and `b` itself stays allocated until release_retired()),
         // and memory-map changes: within a run only port I/O or MMIO cause
         // them, and those set irq_poll.
-        if (stopped || retired >= budget || stop_requested || halted || irq_shadow || shutdown || irq_poll) break;
-        // TF or RF set, or IF changed since the last poll (irq_key keeps IF
-        // in its own bit position), in one compare; then NMI blocking.
-        if ((s.rflags & (TF | RF | IF)) != (irq_key & IF) || (irq_key & 1) != (nmi_blocked ? 1u : 0u)) break;
-        if (dbg.guest_step() || !code_flat()) break;
+        // halt, stop, shutdown and the interrupt shadow set irq_poll too.
+        if (stopped || retired >= budget || irq_poll) break;
+        // TF or RF set, or IF or NMI blocking changed since the last poll
+        // (irq_key keeps IF in its own bit position, NMI blocking in bit 0).
+        if (((s.rflags & (TF | RF | IF)) | (nmi_blocked ? 1u : 0u)) != irq_key) break;
+        // Debug state (dbg.guest_step()) and a non-flat CS need no test:
+        // links are made in flat code only, and changes to either bump
+        // chain_epoch (DebugTraps::sync_guest, update_mode).
         const uint64_t link_epoch = chain_epoch + blocks.epoch();
-        if (b->links[0].rip == sync && b->links[0].epoch == link_epoch) b = b->links[0].block;
-        else if (b->links[1].rip == sync && b->links[1].epoch == link_epoch) b = b->links[1].block;
+        if (b->links[0].rip == rip_sync && b->links[0].epoch == link_epoch) b = b->links[0].block;
+        else if (b->links[1].rip == rip_sync && b->links[1].epoch == link_epoch) b = b->links[1].block;
         else break;
       }
     } catch (const GuestFault& f) {
-      stop_at(cur);
+      stop_at();
       prev = nullptr;
       deliver_fault(f);
     } catch (const X87Freeze&) {
       // The instruction did not start: RIP stays at it, and the CPU waits for
       // the FERR# interrupt (or an NMI) like HLT does.
-      stop_at(cur);
+      stop_at();
       prev = nullptr;
       halted = true;
     } catch (const DebugStop&) {  // an execution breakpoint: stop before the instruction
-      stop_at(cur);
+      stop_at();
       stop_requested = true;
     }
   }

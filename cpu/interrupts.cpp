@@ -14,6 +14,7 @@ bool is_contributory(uint8_t v) { return v == kDE || v == kTS || v == kNP || v =
 
 void Core::triple_fault(const char* why) {
   shutdown = true;
+  irq_poll = true;  // leave the chained path (Core::run)
   shutdown_reason = std::string("triple fault: ") + why;
   PC64_LOG(LogLevel::Warn, "cpu", "%s at CS:RIP %04x:%#llx", shutdown_reason.c_str(), s.seg[CS].selector,
            static_cast<unsigned long long>(s.rip));

@@ -277,7 +277,7 @@ bool build_xlat(Insn& i, const Decoded& d, unsigned) {
 }
 
 bool build_nop(Insn& i, const Decoded&, unsigned) {
-  i.handler = &h_nop;
+  i.handler = with_thread<&h_nop>();
   return true;
 }
 
@@ -292,7 +292,7 @@ bool build_cmov(Insn& i, const Decoded& d, unsigned cc) {
 bool build_setcc(Insn& i, const Decoded& d, unsigned cc) {
   set_operands(i, d);
   i.aux = static_cast<uint8_t>(cc);
-  i.handler = d.is_mem(0) ? &h_setcc<M> : &h_setcc<R0>;
+  i.handler = d.is_mem(0) ? with_thread<&h_setcc<M>>() : with_thread<&h_setcc<R0>>();
   return true;
 }
 

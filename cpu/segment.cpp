@@ -594,13 +594,13 @@ void h_mov_sreg_from_r(Core& c, const Insn& i) {  // MOV Sreg, r16
   uint16_t sel = static_cast<uint16_t>(c.s.gpr[i.r1]);
   if (i.r0 == CS) c.ud();
   c.load_segment(i.r0, sel);
-  if (i.r0 == SS) c.irq_shadow = 2;  // 2: MOV/POP SS, which also holds debug traps
+  if (i.r0 == SS) c.set_ss_shadow();
 }
 void h_mov_sreg_from_m(Core& c, const Insn& i) {
   uint16_t sel = c.mem_read<uint16_t>(i);
   if (i.r0 == CS) c.ud();
   c.load_segment(i.r0, sel);
-  if (i.r0 == SS) c.irq_shadow = 2;  // 2: MOV/POP SS, which also holds debug traps
+  if (i.r0 == SS) c.set_ss_shadow();
 }
 template <class T> struct MovRFromSreg {
   template <class U> static void fn(Core& c, const Insn& i) {
@@ -623,7 +623,7 @@ template <unsigned SEG> struct PopSeg {
     uint16_t sel = static_cast<uint16_t>(c.peek<T>());
     c.load_segment(SEG, sel);
     c.set_rsp(c.rsp() + sizeof(T));
-    if (SEG == SS) c.irq_shadow = 2;  // 2: MOV/POP SS, which also holds debug traps
+    if (SEG == SS) c.set_ss_shadow();
   }
 };
 
@@ -634,7 +634,7 @@ template <unsigned SEG> struct LoadFarPointer {
     uint16_t sel = c.read<uint16_t>(i.seg, (off + sizeof(T)) & Core::kAddrMask[i.asize]);
     c.load_segment(SEG, sel);
     c.set_reg<T>(i.r0, v);
-    if (SEG == SS) c.irq_shadow = 2;  // 2: MOV/POP SS, which also holds debug traps
+    if (SEG == SS) c.set_ss_shadow();
   }
 };
 

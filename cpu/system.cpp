@@ -258,6 +258,7 @@ template <unsigned OP> void h_sys(Core& c, const Insn& i) {
     case kHlt:
       require_cpl0(c);
       c.halted = true;
+      c.irq_poll = true;  // leave the chained path (Core::run)
       c.exit_block = true;
       break;
     case kCli:
@@ -279,7 +280,10 @@ template <unsigned OP> void h_sys(Core& c, const Insn& i) {
       if (OP == kCli) {
         c.s.rflags &= ~uint64_t(IF);
       } else {
-        if (!(c.s.rflags & IF)) c.irq_shadow = 1;  // one-instruction shadow (SDM Vol. 2 STI)
+        if (!(c.s.rflags & IF)) {
+          c.irq_shadow = 1;  // one-instruction shadow (SDM Vol. 2 STI)
+          c.irq_poll = true;
+        }
         c.s.rflags |= IF;
       }
       break;

@@ -1,0 +1,68 @@
+// Threaded dispatch: each record of a block carries, besides its handler, an
+// entry (Insn::thread) that runs the handler and then jumps straight to the
+// next record's entry, so a block runs as a chain of tail calls instead of a
+// loop calling one handler after another through a single indirect call.
+// Every entry ends in its own indirect jump, which the host's branch
+// predictor learns per guest instruction (the classic threaded-code win),
+// and the loop's per-record bookkeeping disappears.
+//
+// Entries are instantiated per handler where the handler is defined (the
+// builders' by_size helpers and with_thread<H>()), so the handler is inlined
+// into its entry. decode_block asks threaded_entry() for a record's entry;
+// handlers that were never registered get a generic entry that calls
+// Insn::handler.
+//
+// A block ends with a sentinel record whose entry just returns (Block::end).
+// An entry returns early when its handler set Core::exit_block. Core::cur_insn
+// names the record that ran last, so Core::run can count what retired and
+// put RIP on a record that faulted.
+#pragma once
+#include "cpu/core.h"
+
+namespace pc64 {
+
+// The two entries of a handler: for records without and with kInsnNeedsRip.
+struct ThreadedEntries {
+  Handler plain = nullptr;
+  Handler with_rip = nullptr;
+};
+void register_threaded(Handler h, ThreadedEntries e);
+// The entry for a record (its handler and kInsnNeedsRip flag).
+Handler threaded_entry(const Insn& i);
+// The sentinel's entry: the block is done.
+void thread_block_end(Core& c, const Insn& i);
+
+// One threaded step: run `h` on `i` (with RIP kept as Core::run keeps it
+// when NEEDS_RIP), then go on to the next record unless the handler asked
+// to leave the block.
+template <bool NEEDS_RIP>
+[[gnu::always_inline]] inline void thread_step(Core& c, const Insn& i, Handler h) {
+  c.cur_insn = &i;
+  if constexpr (NEEDS_RIP) {
+    c.s.rip = c.rip_sync + i.rip_pre;
+    c.next_rip = c.s.rip + i.len;
+    h(c, i);
+    c.rip_sync = c.next_rip;
+  } else {
+    h(c, i);
+  }
+  if (__builtin_expect(c.exit_block, 0)) return;
+  const Insn* n = &i + 1;
+  return n->thread(c, *n);  // a sibling call: the host compiler emits a jump
+}
+
+// `flatten`: the handler and the helpers it calls are inlined into the entry
+// (what is defined in another file, such as slow paths, stays a call).
+template <Handler H> struct Threaded {
+  [[gnu::flatten]] static void plain(Core& c, const Insn& i) { thread_step<false>(c, i, H); }
+  [[gnu::flatten]] static void with_rip(Core& c, const Insn& i) { thread_step<true>(c, i, H); }
+};
+
+// Returns H after registering its threaded entries (once).
+template <Handler H> Handler with_thread() {
+  static const bool registered = (register_threaded(H, {&Threaded<H>::plain, &Threaded<H>::with_rip}), true);
+  (void)registered;
+  return H;
+}
+
+}  // namespace pc64
