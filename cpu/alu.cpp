@@ -67,14 +67,43 @@ template <unsigned OP> struct AluZero {
   }
 };
 
+// The register-destination forms without their flag results, for records
+// whose flags nothing reads (dead-flag elimination, cpu/dispatch.h): CMP and
+// TEST then do nothing at all. ADC and SBB read CF and have none.
+template <unsigned OP, class S> struct AluNoFlags {
+  template <class T> static void fn(Core& c, const Insn& i) {
+    if constexpr (OP == kCmp || OP == kTest) {
+      return;
+    } else {
+      const T d = c.reg<T>(i.r0), s = S::template get<T>(c, i);
+      T r;
+      switch (OP) {
+        case kAdd: r = static_cast<T>(d + s); break;
+        case kSub: r = static_cast<T>(d - s); break;
+        case kAnd: r = d & s; break;
+        case kOr: r = d | s; break;
+        default: r = d ^ s; break;
+      }
+      c.set_reg<T>(i.r0, r);
+    }
+  }
+};
+template <unsigned OP> struct AluZeroNoFlags {
+  template <class T> static void fn(Core& c, const Insn& i) { c.set_reg<T>(i.r0, 0); }
+};
+
 template <unsigned OP> Handler alu_handler(Form f, unsigned sz, const Insn& i) {
+  constexpr bool kNoFlagsForm = OP != kAdc && OP != kSbb;
   switch (f) {
     case Form::RR:
-      if ((OP == kXor || OP == kSub) && i.r0 == i.r1) return by_size<AluZero<OP>>(sz);
+      if ((OP == kXor || OP == kSub) && i.r0 == i.r1) return by_size_nf<AluZero<OP>, AluZeroNoFlags<OP>>(sz);
+      if constexpr (kNoFlagsForm) return by_size_nf<Alu<OP, R0, R1>, AluNoFlags<OP, R1>>(sz);
       return by_size<Alu<OP, R0, R1>>(sz);
     case Form::RM: return by_size<Alu<OP, R0, M>>(sz);
     case Form::MR: return by_size<Alu<OP, M, R0>>(sz);
-    case Form::RI: return by_size<Alu<OP, R0, I>>(sz);
+    case Form::RI:
+      if constexpr (kNoFlagsForm) return by_size_nf<Alu<OP, R0, I>, AluNoFlags<OP, I>>(sz);
+      return by_size<Alu<OP, R0, I>>(sz);
     case Form::MI: return by_size<Alu<OP, M, I>>(sz);
     default: return nullptr;
   }
@@ -109,6 +138,14 @@ template <unsigned OP, class D> struct Unary {
   }
 };
 
+// INC, DEC, NEG of a register without their flag results (see AluNoFlags).
+template <unsigned OP> struct UnaryNoFlags {
+  template <class T> static void fn(Core& c, const Insn& i) {
+    const T d = c.reg<T>(i.r0);
+    c.set_reg<T>(i.r0, static_cast<T>(OP == 0 ? d + 1 : OP == 1 ? d - 1 : 0 - d));
+  }
+};
+
 // In the MR form the register operand is r0 (set_operands numbers register
 // operands in order), so the memory-destination forms read the source from r0.
 }  // namespace
@@ -138,9 +175,9 @@ bool build_unary(Insn& i, const Decoded& d, unsigned op) {
   unsigned sz = d.op_size(0);
   bool mem = d.is_mem(0);
   switch (op) {
-    case 0: i.handler = mem ? by_size<Unary<0, M>>(sz) : by_size<Unary<0, R0>>(sz); break;
-    case 1: i.handler = mem ? by_size<Unary<1, M>>(sz) : by_size<Unary<1, R0>>(sz); break;
-    case 2: i.handler = mem ? by_size<Unary<2, M>>(sz) : by_size<Unary<2, R0>>(sz); break;
+    case 0: i.handler = mem ? by_size<Unary<0, M>>(sz) : by_size_nf<Unary<0, R0>, UnaryNoFlags<0>>(sz); break;
+    case 1: i.handler = mem ? by_size<Unary<1, M>>(sz) : by_size_nf<Unary<1, R0>, UnaryNoFlags<1>>(sz); break;
+    case 2: i.handler = mem ? by_size<Unary<2, M>>(sz) : by_size_nf<Unary<2, R0>, UnaryNoFlags<2>>(sz); break;
     default: i.handler = mem ? by_size<Unary<3, M>>(sz) : by_size<Unary<3, R0>>(sz); break;
   }
   return true;

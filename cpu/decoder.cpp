@@ -62,6 +62,82 @@ bool ends_block(const ZydisDecodedInstruction& zi) {
   }
 }
 
+// Instructions whose register forms can neither fault nor stop the block in
+// pc64 (no memory access, no privilege or I/O check, no #DE), so only their
+// own flag reads count for dead-flag elimination.
+bool never_faults(const Decoded& d) {
+  switch (d.zi.mnemonic) {
+    case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_OR: case ZYDIS_MNEMONIC_ADC: case ZYDIS_MNEMONIC_SBB:
+    case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_XOR: case ZYDIS_MNEMONIC_CMP:
+    case ZYDIS_MNEMONIC_TEST: case ZYDIS_MNEMONIC_INC: case ZYDIS_MNEMONIC_DEC: case ZYDIS_MNEMONIC_NEG:
+    case ZYDIS_MNEMONIC_NOT: case ZYDIS_MNEMONIC_MOV: case ZYDIS_MNEMONIC_MOVZX: case ZYDIS_MNEMONIC_MOVSX:
+    case ZYDIS_MNEMONIC_MOVSXD: case ZYDIS_MNEMONIC_LEA: case ZYDIS_MNEMONIC_ROL: case ZYDIS_MNEMONIC_ROR:
+    case ZYDIS_MNEMONIC_RCL: case ZYDIS_MNEMONIC_RCR: case ZYDIS_MNEMONIC_SHL: case ZYDIS_MNEMONIC_SAR:
+    case ZYDIS_MNEMONIC_SHR: case ZYDIS_MNEMONIC_SHLD: case ZYDIS_MNEMONIC_SHRD: case ZYDIS_MNEMONIC_IMUL:
+    case ZYDIS_MNEMONIC_MUL: case ZYDIS_MNEMONIC_XCHG: case ZYDIS_MNEMONIC_BSWAP: case ZYDIS_MNEMONIC_BT:
+    case ZYDIS_MNEMONIC_BTS: case ZYDIS_MNEMONIC_BTR: case ZYDIS_MNEMONIC_BTC: case ZYDIS_MNEMONIC_BSF:
+    case ZYDIS_MNEMONIC_BSR: case ZYDIS_MNEMONIC_POPCNT: case ZYDIS_MNEMONIC_LZCNT: case ZYDIS_MNEMONIC_TZCNT:
+    case ZYDIS_MNEMONIC_CBW: case ZYDIS_MNEMONIC_CWDE: case ZYDIS_MNEMONIC_CDQE: case ZYDIS_MNEMONIC_CWD:
+    case ZYDIS_MNEMONIC_CDQ: case ZYDIS_MNEMONIC_CQO: case ZYDIS_MNEMONIC_CLC: case ZYDIS_MNEMONIC_STC:
+    case ZYDIS_MNEMONIC_CMC: case ZYDIS_MNEMONIC_NOP:
+      break;
+    default:
+      if (d.zi.meta.category == ZYDIS_CATEGORY_CMOV || d.zi.meta.category == ZYDIS_CATEGORY_SETCC) break;
+      return false;
+  }
+  // General registers and immediates only (MOV to a segment or control
+  // register faults); LEA's memory operand is an address, not an access.
+  for (unsigned k = 0; k < d.nvis(); ++k) {
+    const ZydisDecodedOperand& o = d.op[k];
+    if (o.type == ZYDIS_OPERAND_TYPE_IMMEDIATE) continue;
+    if (o.type == ZYDIS_OPERAND_TYPE_MEMORY && o.mem.type == ZYDIS_MEMOP_TYPE_AGEN) continue;
+    if (o.type != ZYDIS_OPERAND_TYPE_REGISTER) return false;
+    switch (ZydisRegisterGetClass(o.reg.value)) {
+      case ZYDIS_REGCLASS_GPR8: case ZYDIS_REGCLASS_GPR16: case ZYDIS_REGCLASS_GPR32: case ZYDIS_REGCLASS_GPR64:
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+FlagUse flag_use(const Decoded& d, const Insn& out) {
+  FlagUse u;  // reads all six
+  if (!d.zi.cpu_flags || out.handler == &h_undefined ||
+      (out.flags & (kInsnLock | kInsnRep | kInsnRepne | kInsnEndsBlock | kInsnNeedsRip)) || !never_faults(d))
+    return u;
+  const ZydisAccessedFlags& f = *d.zi.cpu_flags;
+  u.reads = static_cast<uint16_t>(f.tested & kArithFlags);
+  u.may_write = static_cast<uint16_t>((f.modified | f.set_0 | f.set_1 | f.undefined) & kArithFlags);
+  // "Always written" leaves out undefined flags (a handler may keep them) and
+  // shifts whose count may be 0 after masking (no flag changes then).
+  u.writes = static_cast<uint16_t>((f.modified | f.set_0 | f.set_1) & ~f.undefined & kArithFlags);
+  switch (d.zi.mnemonic) {
+    // pc64 defines the flags the SDM leaves undefined for these (AF = 0 after
+    // a logical operation, a multiply or a shift: see cpu/alu.cpp,
+    // cpu/muldiv.cpp, cpu/shift.cpp), so they write all six.
+    case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_OR: case ZYDIS_MNEMONIC_XOR: case ZYDIS_MNEMONIC_TEST:
+    case ZYDIS_MNEMONIC_IMUL: case ZYDIS_MNEMONIC_MUL:
+      u.writes = kArithFlags;
+      break;
+    case ZYDIS_MNEMONIC_ROL: case ZYDIS_MNEMONIC_ROR: case ZYDIS_MNEMONIC_SHL: case ZYDIS_MNEMONIC_SAR:
+    case ZYDIS_MNEMONIC_SHR: {
+      const unsigned mask = d.zi.operand_width == 64 ? 63 : 31;
+      const ZydisDecodedOperand& cnt = d.op[1];
+      if (d.nvis() < 2 || cnt.type != ZYDIS_OPERAND_TYPE_IMMEDIATE || (cnt.imm.value.u & mask) == 0) u.writes = 0;
+      else if (d.zi.mnemonic != ZYDIS_MNEMONIC_ROL && d.zi.mnemonic != ZYDIS_MNEMONIC_ROR) u.writes = kArithFlags;
+      break;
+    }
+    case ZYDIS_MNEMONIC_RCL: case ZYDIS_MNEMONIC_RCR: case ZYDIS_MNEMONIC_SHLD: case ZYDIS_MNEMONIC_SHRD:
+      u.writes = 0;
+      break;
+    default:
+      break;
+  }
+  return u;
+}
+
 }  // namespace
 
 unsigned Decoded::osize() const { return log2_bits(zi.operand_width); }
@@ -172,7 +248,7 @@ void h_undefined(Core& c, const Insn&) {
   c.ud();
 }
 
-ZyanStatus decode_insn(unsigned mode, const uint8_t* bytes, size_t n, Insn& out) {
+ZyanStatus decode_insn(unsigned mode, const uint8_t* bytes, size_t n, Insn& out, FlagUse* use) {
   static const Decoders decoders;
   Decoded d;
   ZyanStatus st = ZydisDecoderDecodeFull(&decoders.d[mode], bytes, n, &d.zi, d.op);
@@ -206,6 +282,7 @@ ZyanStatus decode_insn(unsigned mode, const uint8_t* bytes, size_t n, Insn& out)
       d.zi.meta.branch_type != ZYDIS_BRANCH_TYPE_FAR && d.is_imm(0) && d.op[0].imm.is_relative &&
       out.handler != &h_undefined)
     out.flags |= kInsnDirectBranch;
+  if (use) *use = flag_use(d, out);
   return ZYAN_STATUS_SUCCESS;
 }
 

@@ -60,6 +60,23 @@ template <class H> Handler by_size_wide(unsigned size) {
     default: return with_thread<&H::template fn<uint64_t>>();
   }
 }
+// by_size / by_size_wide for a handler H with a variant NF that leaves the
+// flags alone (see with_thread).
+template <class H, class NF> Handler by_size_nf(unsigned size) {
+  switch (size) {
+    case 0: return with_thread<&H::template fn<uint8_t>, &NF::template fn<uint8_t>>();
+    case 1: return with_thread<&H::template fn<uint16_t>, &NF::template fn<uint16_t>>();
+    case 2: return with_thread<&H::template fn<uint32_t>, &NF::template fn<uint32_t>>();
+    default: return with_thread<&H::template fn<uint64_t>, &NF::template fn<uint64_t>>();
+  }
+}
+template <class H, class NF> Handler by_size_wide_nf(unsigned size) {
+  switch (size) {
+    case 1: return with_thread<&H::template fn<uint16_t>, &NF::template fn<uint16_t>>();
+    case 2: return with_thread<&H::template fn<uint32_t>, &NF::template fn<uint32_t>>();
+    default: return with_thread<&H::template fn<uint64_t>, &NF::template fn<uint64_t>>();
+  }
+}
 
 // Declarations of every builder named in insn_table.def.
 #define PC64_INSN(mnemonic, builder, param) bool builder(Insn&, const Decoded&, unsigned);
@@ -76,10 +93,21 @@ bool build_mov_sreg(Insn&, const Decoded&);  // segment.cpp (MOV to/from Sreg)
 bool build_push_sreg(Insn&, const Decoded&, bool pop);  // segment.cpp
 bool build_far_branch(Insn&, const Decoded&, unsigned kind);  // control.cpp: 0 jmp, 1 call, 2 ret
 
+// What an instruction does with the six arithmetic flags (RFLAGS bits), for
+// dead-flag elimination in decode_block. An instruction that may fault or
+// stop the block "reads" all six: an exception handler, a debugger stop or
+// the next block sees RFLAGS there.
+struct FlagUse {
+  uint16_t reads = kArithFlags;
+  uint16_t writes = 0;      // always written (whatever the operands' values)
+  uint16_t may_write = 0;   // written in some case (undefined flags included)
+};
+
 // Decodes one instruction in `mode` (0 = 16, 1 = 32, 2 = 64-bit code) into
 // `out`. Returns ZYAN_STATUS_SUCCESS, or Zydis' status; an instruction that
 // decodes but is not implemented gets the #UD handler and success.
-ZyanStatus decode_insn(unsigned mode, const uint8_t* bytes, size_t n, Insn& out);
+// `use`, if given, receives the instruction's FlagUse.
+ZyanStatus decode_insn(unsigned mode, const uint8_t* bytes, size_t n, Insn& out, FlagUse* use = nullptr);
 // Handler that raises #UD (undecodable / unimplemented instructions).
 void h_undefined(Core& c, const Insn& i);
 }  // namespace pc64

@@ -30,13 +30,17 @@ void register_threaded(Handler h, ThreadedEntries e) {
   r.entries.emplace(h, e);
 }
 
-Handler threaded_entry(const Insn& i) {
+Handler threaded_entry(const Insn& i, bool flags_dead) {
   const bool rip = i.flags & kInsnNeedsRip;
   Registry& r = registry();
   {
     std::lock_guard<std::mutex> g(r.lock);
     auto it = r.entries.find(i.handler);
-    if (it != r.entries.end()) return rip ? it->second.with_rip : it->second.plain;
+    if (it != r.entries.end()) {
+      if (rip) return it->second.with_rip;
+      if (flags_dead && it->second.flags_dead) return it->second.flags_dead;
+      return it->second.plain;
+    }
   }
   return rip ? &thread_generic_rip : &thread_generic;
 }

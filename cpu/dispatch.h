@@ -21,14 +21,18 @@
 
 namespace pc64 {
 
-// The two entries of a handler: for records without and with kInsnNeedsRip.
+// The entries of a handler: for records without and with kInsnNeedsRip, and
+// (optional) the entry of a variant that leaves the flags alone, for records
+// whose flag results nothing reads (dead-flag elimination, decode_block).
 struct ThreadedEntries {
   Handler plain = nullptr;
   Handler with_rip = nullptr;
+  Handler flags_dead = nullptr;
 };
 void register_threaded(Handler h, ThreadedEntries e);
-// The entry for a record (its handler and kInsnNeedsRip flag).
-Handler threaded_entry(const Insn& i);
+// The entry for a record (its handler and kInsnNeedsRip flag); `flags_dead`:
+// the flags it writes are dead, use the variant without them if there is one.
+Handler threaded_entry(const Insn& i, bool flags_dead = false);
 // The sentinel's entry: the block is done.
 void thread_block_end(Core& c, const Insn& i);
 
@@ -58,9 +62,16 @@ template <Handler H> struct Threaded {
   [[gnu::flatten]] static void with_rip(Core& c, const Insn& i) { thread_step<true>(c, i, H); }
 };
 
-// Returns H after registering its threaded entries (once).
-template <Handler H> Handler with_thread() {
-  static const bool registered = (register_threaded(H, {&Threaded<H>::plain, &Threaded<H>::with_rip}), true);
+// Returns H after registering its threaded entries (once). NF, if given, is
+// H without its flag results: the same register and memory effects, no
+// change to RFLAGS or the lazy-flags record.
+template <Handler H, Handler NF = nullptr> Handler with_thread() {
+  static const bool registered = [] {
+    ThreadedEntries e{&Threaded<H>::plain, &Threaded<H>::with_rip, nullptr};
+    if constexpr (NF != nullptr) e.flags_dead = &Threaded<NF>::plain;
+    register_threaded(H, e);
+    return true;
+  }();
   (void)registered;
   return H;
 }

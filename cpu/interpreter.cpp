@@ -15,9 +15,26 @@ constexpr unsigned kMaxBlockInsns = 64;
 }
 
 // Gives every record its threaded entry and appends the sentinel that ends
-// the block (cpu/dispatch.h).
-static void finish_block(Block& b) {
-  for (Insn& insn : b.insns) insn.thread = threaded_entry(insn);
+// the block (cpu/dispatch.h). `uses`, if given, says what each record does
+// with the arithmetic flags: a record whose flag results are overwritten
+// before anything can see them gets the entry of its flag-less variant
+// (dead-flag elimination). All six flags are live at the block's end, and an
+// instruction that may fault or stop the block reads all six (FlagUse), so
+// RFLAGS is exact wherever it can be observed. Only the threaded entries
+// change: Insn::handler, which the one-at-a-time paths (budget end, TF,
+// breakpoints) call, keeps computing flags.
+static void finish_block(Block& b, const FlagUse* uses = nullptr) {
+  uint16_t live = kArithFlags;
+  for (size_t k = b.insns.size(); k-- > 0;) {
+    Insn& insn = b.insns[k];
+    bool dead = false;
+    if (uses) {
+      const FlagUse& u = uses[k];
+      dead = u.may_write && !(u.may_write & live);
+      live = static_cast<uint16_t>((live & ~u.writes) | u.reads);
+    }
+    insn.thread = threaded_entry(insn, dead);
+  }
   b.count = static_cast<uint32_t>(b.insns.size());
   b.rip_tail = 0;
   if (b.count) {
@@ -60,17 +77,20 @@ static void decode_block(Core& c, Block& b, uint64_t lin, const uint8_t* host, u
   unsigned ndone = 0;
   uint64_t range_start = pos;
   unsigned run = 0;  // bytes since the last RIP sync point (Insn::rip_pre)
+  FlagUse uses[kMaxBlockInsns];
   while (b.insns.size() < kMaxBlockInsns && pos < avail_end) {
     Insn insn;
     size_t n = static_cast<size_t>(std::min<uint64_t>(avail_end - pos, 15));
     const uint8_t* at = page_host + pos;
-    ZyanStatus st = decode_insn(c.code_mode, at, n, insn);
+    FlagUse& use = uses[b.insns.size()];
+    ZyanStatus st = decode_insn(c.code_mode, at, n, insn, &use);
     if (st == ZYDIS_STATUS_NO_MORE_DATA && n < 15) break;  // crosses the page or limit
     if (!ZYAN_SUCCESS(st)) {
       insn = Insn{};
       insn.handler = &h_undefined;
       insn.len = 1;
       insn.flags = kInsnEndsBlock | kInsnNeedsRip;
+      use = FlagUse{};
       if (log_enabled(LogLevel::Debug)) {
         char hex[64] = {};
         for (size_t k = 0; k < std::min<size_t>(n, 15); ++k) snprintf(hex + 3 * k, 4, "%02x ", at[k]);
@@ -86,6 +106,7 @@ static void decode_block(Core& c, Block& b, uint64_t lin, const uint8_t* host, u
     if (c.dbg.has_exec() && c.dbg.exec_at(c, page_lin + pos, at)) {
       insn.handler = &h_breakpoint;
       insn.flags |= kInsnNeedsRip;  // h_breakpoint reads CS:RIP
+      use = FlagUse{};              // and may stop here
     }
     // rip_pre must fit a byte: sync (store RIP) at least every ~240 bytes.
     if (run > 240) insn.flags |= kInsnNeedsRip;
@@ -110,7 +131,7 @@ static void decode_block(Core& c, Block& b, uint64_t lin, const uint8_t* host, u
   }
   b.offset = static_cast<uint32_t>(lo);
   b.bytes = static_cast<uint32_t>(hi - lo);
-  finish_block(b);
+  finish_block(b, uses);
 }
 
 void Core::run_one_debug(const Insn& insn, uint64_t lin) {

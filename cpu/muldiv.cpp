@@ -53,10 +53,15 @@ template <bool SIGNED, class S> struct Mul1 {
   }
 };
 
-// IMUL r, r/m (S1 = R0 dst) or IMUL r, r/m, imm.
-template <class A, class B> struct Imul {
+// IMUL r, r/m (S1 = R0 dst) or IMUL r, r/m, imm. FLAGS = false: the variant
+// without flag results (dead-flag elimination, cpu/dispatch.h).
+template <class A, class B, bool FLAGS = true> struct Imul {
   template <class T> static void fn(Core& c, const Insn& i) {
     T x = A::template get<T>(c, i), y = B::template get<T>(c, i);
+    if constexpr (!FLAGS) {
+      c.set_reg<T>(i.r0, static_cast<T>(x * y));  // the low half is the same signed or not
+      return;
+    }
     SWide<T> p = SWide<T>(static_cast<Signed<T>>(x)) * SWide<T>(static_cast<Signed<T>>(y));
     T lo = static_cast<T>(p);
     c.set_reg<T>(i.r0, lo);
@@ -115,10 +120,10 @@ bool build_imul(Insn& i, const Decoded& d, unsigned) {
     return true;
   }
   if (d.nvis() == 2) {
-    i.handler = d.is_mem(1) ? by_size_wide<Imul<R0, M>>(sz) : by_size_wide<Imul<R0, R1>>(sz);
+    i.handler = d.is_mem(1) ? by_size_wide<Imul<R0, M>>(sz) : by_size_wide_nf<Imul<R0, R1>, Imul<R0, R1, false>>(sz);
     return true;
   }
-  i.handler = d.is_mem(1) ? by_size_wide<Imul<M, I>>(sz) : by_size_wide<Imul<R1, I>>(sz);
+  i.handler = d.is_mem(1) ? by_size_wide<Imul<M, I>>(sz) : by_size_wide_nf<Imul<R1, I>, Imul<R1, I, false>>(sz);
   return true;
 }
 

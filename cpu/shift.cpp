@@ -23,7 +23,9 @@ struct CountImm {
   static unsigned get(Core&, const Insn& i) { return i.imm & 0xFF; }
 };
 
-template <unsigned OP, class D, class CNT> struct Shift {
+// FLAGS = false: the variant without flag results, for records whose flags
+// nothing reads (dead-flag elimination, cpu/dispatch.h).
+template <unsigned OP, class D, class CNT, bool FLAGS = true> struct Shift {
   template <class T> static void fn(Core& c, const Insn& i) {
     constexpr unsigned bits = kBits<T>;
     const unsigned count = CNT::get(c, i) & (bits == 64 ? 63 : 31);
@@ -109,8 +111,10 @@ template <unsigned OP, class D, class CNT> struct Shift {
         }
       }
     });
-    if (mask == kArithFlags) c.set_lazy_szp(size_log2<T>(), res, flags);
-    else c.set_flags(mask, flags);
+    if constexpr (FLAGS) {
+      if (mask == kArithFlags) c.set_lazy_szp(size_log2<T>(), res, flags);
+      else c.set_flags(mask, flags);
+    }
   }
 };
 
@@ -156,7 +160,11 @@ template <bool RIGHT, class D, class CNT> struct ShiftD {  // SHLD / SHRD dst, r
 };
 
 template <unsigned OP, class CNT> Handler shift_for(bool mem, unsigned sz) {
-  return mem ? by_size<Shift<OP, M, CNT>>(sz) : by_size<Shift<OP, R0, CNT>>(sz);
+  if (mem) return by_size<Shift<OP, M, CNT>>(sz);
+  // RCL/RCR read CF, and a count in CL may be 0: no flag-less variants.
+  if constexpr (OP != 2 && OP != 3 && !std::is_same_v<CNT, CountCl>)
+    return by_size_nf<Shift<OP, R0, CNT>, Shift<OP, R0, CNT, false>>(sz);
+  return by_size<Shift<OP, R0, CNT>>(sz);
 }
 template <unsigned OP> Handler shift_counted(bool mem, unsigned sz, int cnt) {
   switch (cnt) {
