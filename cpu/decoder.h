@@ -60,6 +60,25 @@ template <class H> Handler by_size_wide(unsigned size) {
     default: return with_thread<&H::template fn<uint64_t>>();
   }
 }
+// by_size without threaded entries of its own (records then use the generic
+// entry, one more indirect call): for handlers whose own work dwarfs the
+// dispatch (string instructions, segment loads, port I/O), so as not to
+// inline their bodies into entries for nothing.
+template <class H> Handler by_size_plain(unsigned size) {
+  switch (size) {
+    case 0: return &H::template fn<uint8_t>;
+    case 1: return &H::template fn<uint16_t>;
+    case 2: return &H::template fn<uint32_t>;
+    default: return &H::template fn<uint64_t>;
+  }
+}
+template <class H> Handler by_size_wide_plain(unsigned size) {
+  switch (size) {
+    case 1: return &H::template fn<uint16_t>;
+    case 2: return &H::template fn<uint32_t>;
+    default: return &H::template fn<uint64_t>;
+  }
+}
 // by_size / by_size_wide for a handler H with a variant NF that leaves the
 // flags alone (see with_thread).
 template <class H, class NF> Handler by_size_nf(unsigned size) {

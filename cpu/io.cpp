@@ -31,8 +31,8 @@ bool build_io(Insn& i, const Decoded& d, unsigned out) {
   unsigned acc = out ? 1 : 0;
   unsigned sz = d.op_size(acc);
   bool imm = d.is_imm(out ? 0 : 1);
-  if (out) i.handler = imm ? by_size<Io<true, true>>(sz) : by_size<Io<true, false>>(sz);
-  else i.handler = imm ? by_size<Io<false, true>>(sz) : by_size<Io<false, false>>(sz);
+  if (out) i.handler = imm ? by_size_plain<Io<true, true>>(sz) : by_size_plain<Io<true, false>>(sz);
+  else i.handler = imm ? by_size_plain<Io<false, true>>(sz) : by_size_plain<Io<false, false>>(sz);
   return true;
 }
 

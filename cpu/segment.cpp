@@ -640,12 +640,12 @@ template <unsigned SEG> struct LoadFarPointer {
 
 template <template <unsigned> class H> Handler seg_handler(unsigned seg, unsigned size) {
   switch (seg) {
-    case ES: return by_size_wide<H<ES>>(size);
-    case CS: return by_size_wide<H<CS>>(size);
-    case SS: return by_size_wide<H<SS>>(size);
-    case DS: return by_size_wide<H<DS>>(size);
-    case FS: return by_size_wide<H<FS>>(size);
-    default: return by_size_wide<H<GS>>(size);
+    case ES: return by_size_wide_plain<H<ES>>(size);
+    case CS: return by_size_wide_plain<H<CS>>(size);
+    case SS: return by_size_wide_plain<H<SS>>(size);
+    case DS: return by_size_wide_plain<H<DS>>(size);
+    case FS: return by_size_wide_plain<H<FS>>(size);
+    default: return by_size_wide_plain<H<GS>>(size);
   }
 }
 
@@ -793,7 +793,7 @@ bool build_mov_sreg(Insn& i, const Decoded& d) {
   }
   i.r1 = seg_code(d.op[1].reg.value);
   if (d.is_reg(0)) {
-    i.handler = by_size_wide<MovRFromSreg<void>>(d.op_size(0));
+    i.handler = by_size_wide_plain<MovRFromSreg<void>>(d.op_size(0));
   } else {
     i.handler = &h_mov_m_from_sreg;
   }
@@ -818,11 +818,11 @@ bool build_lfp(Insn& i, const Decoded& d, unsigned seg) {
   set_operands(i, d);
   unsigned sz = d.osize();
   switch (seg) {
-    case ES: i.handler = by_size_wide<LoadFarPointer<ES>>(sz); break;
-    case SS: i.handler = by_size_wide<LoadFarPointer<SS>>(sz); i.flags |= kInsnEndsBlock; break;
-    case DS: i.handler = by_size_wide<LoadFarPointer<DS>>(sz); break;
-    case FS: i.handler = by_size_wide<LoadFarPointer<FS>>(sz); break;
-    default: i.handler = by_size_wide<LoadFarPointer<GS>>(sz); break;
+    case ES: i.handler = by_size_wide_plain<LoadFarPointer<ES>>(sz); break;
+    case SS: i.handler = by_size_wide_plain<LoadFarPointer<SS>>(sz); i.flags |= kInsnEndsBlock; break;
+    case DS: i.handler = by_size_wide_plain<LoadFarPointer<DS>>(sz); break;
+    case FS: i.handler = by_size_wide_plain<LoadFarPointer<FS>>(sz); break;
+    default: i.handler = by_size_wide_plain<LoadFarPointer<GS>>(sz); break;
   }
   return true;
 }
@@ -834,8 +834,8 @@ bool build_segop(Insn& i, const Decoded& d, unsigned op) {
     case 1: i.handler = &h_sldt; return true;
     case 2: i.handler = &h_ltr; i.flags |= kInsnEndsBlock; return true;
     case 3: i.handler = &h_str; return true;
-    case 4: i.handler = by_size_wide<Lar<void>>(d.osize()); return true;
-    case 5: i.handler = by_size_wide<Lsl<void>>(d.osize()); return true;
+    case 4: i.handler = by_size_wide_plain<Lar<void>>(d.osize()); return true;
+    case 5: i.handler = by_size_wide_plain<Lsl<void>>(d.osize()); return true;
     case 6: i.handler = &h_verx<false>; return true;
     case 7: i.handler = &h_verx<true>; return true;
     case 8:

@@ -107,9 +107,9 @@ template <unsigned OP, unsigned AS, unsigned REP> struct Str {
 
 template <unsigned OP, unsigned AS> Handler str_rep(unsigned rep, unsigned sz) {
   switch (rep) {
-    case 0: return by_size<Str<OP, AS, 0>>(sz);
-    case 1: return by_size<Str<OP, AS, 1>>(sz);
-    default: return by_size<Str<OP, AS, 2>>(sz);
+    case 0: return by_size_plain<Str<OP, AS, 0>>(sz);
+    case 1: return by_size_plain<Str<OP, AS, 1>>(sz);
+    default: return by_size_plain<Str<OP, AS, 2>>(sz);
   }
 }
 template <unsigned OP> Handler str_as(unsigned as, unsigned rep, unsigned sz) {
