@@ -98,12 +98,12 @@ template <unsigned OP> Handler alu_handler(Form f, unsigned sz, const Insn& i) {
     case Form::RR:
       if ((OP == kXor || OP == kSub) && i.r0 == i.r1) return by_size_nf<AluZero<OP>, AluZeroNoFlags<OP>>(sz);
       if constexpr (kNoFlagsForm) return by_size_nf<Alu<OP, R0, R1>, AluNoFlags<OP, R1>>(sz);
-      return by_size<Alu<OP, R0, R1>>(sz);
+      return by_size_quiet<Alu<OP, R0, R1>>(sz);
     case Form::RM: return by_size<Alu<OP, R0, M>>(sz);
     case Form::MR: return by_size<Alu<OP, M, R0>>(sz);
     case Form::RI:
       if constexpr (kNoFlagsForm) return by_size_nf<Alu<OP, R0, I>, AluNoFlags<OP, I>>(sz);
-      return by_size<Alu<OP, R0, I>>(sz);
+      return by_size_quiet<Alu<OP, R0, I>>(sz);
     case Form::MI: return by_size<Alu<OP, M, I>>(sz);
     default: return nullptr;
   }
@@ -178,7 +178,7 @@ bool build_unary(Insn& i, const Decoded& d, unsigned op) {
     case 0: i.handler = mem ? by_size<Unary<0, M>>(sz) : by_size_nf<Unary<0, R0>, UnaryNoFlags<0>>(sz); break;
     case 1: i.handler = mem ? by_size<Unary<1, M>>(sz) : by_size_nf<Unary<1, R0>, UnaryNoFlags<1>>(sz); break;
     case 2: i.handler = mem ? by_size<Unary<2, M>>(sz) : by_size_nf<Unary<2, R0>, UnaryNoFlags<2>>(sz); break;
-    default: i.handler = mem ? by_size<Unary<3, M>>(sz) : by_size<Unary<3, R0>>(sz); break;
+    default: i.handler = mem ? by_size<Unary<3, M>>(sz) : by_size_quiet<Unary<3, R0>>(sz); break;
   }
   return true;
 }

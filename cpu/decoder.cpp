@@ -108,6 +108,7 @@ FlagUse flag_use(const Decoded& d, const Insn& out) {
       (out.flags & (kInsnLock | kInsnRep | kInsnRepne | kInsnEndsBlock | kInsnNeedsRip)) || !never_faults(d))
     return u;
   const ZydisAccessedFlags& f = *d.zi.cpu_flags;
+  u.quiet = true;
   u.reads = static_cast<uint16_t>(f.tested & kArithFlags);
   u.may_write = static_cast<uint16_t>((f.modified | f.set_0 | f.set_1 | f.undefined) & kArithFlags);
   // "Always written" leaves out undefined flags (a handler may keep them) and

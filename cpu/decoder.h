@@ -43,58 +43,60 @@ void set_operands(Insn& i, const Decoded& d);
 // A builder returns false when the form is not implemented (#UD).
 using Builder = bool (*)(Insn&, const Decoded&, unsigned param);
 
-// Picks H::fn<T> for a size (log2 bytes), with its threaded entries.
+// Calls f(T{}) with T the operand type of a size (log2 bytes): uint8_t ..
+// uint64_t; the _wide form for instructions without an 8-bit form.
+template <class F> Handler for_size(unsigned size, F f) {
+  switch (size) {
+    case 0: return f(uint8_t{});
+    case 1: return f(uint16_t{});
+    case 2: return f(uint32_t{});
+    default: return f(uint64_t{});
+  }
+}
+template <class F> Handler for_size_wide(unsigned size, F f) {
+  switch (size) {
+    case 1: return f(uint16_t{});
+    case 2: return f(uint32_t{});
+    default: return f(uint64_t{});
+  }
+}
+
+// Picks H::fn<T> for a size, with its threaded entries (cpu/dispatch.h).
 template <class H> Handler by_size(unsigned size) {
-  switch (size) {
-    case 0: return with_thread<&H::template fn<uint8_t>>();
-    case 1: return with_thread<&H::template fn<uint16_t>>();
-    case 2: return with_thread<&H::template fn<uint32_t>>();
-    default: return with_thread<&H::template fn<uint64_t>>();
-  }
+  return for_size(size, [](auto t) { return with_thread<&H::template fn<decltype(t)>>(); });
 }
-// Same, without the 8-bit form (instructions that have none).
 template <class H> Handler by_size_wide(unsigned size) {
-  switch (size) {
-    case 1: return with_thread<&H::template fn<uint16_t>>();
-    case 2: return with_thread<&H::template fn<uint32_t>>();
-    default: return with_thread<&H::template fn<uint64_t>>();
-  }
+  return for_size_wide(size, [](auto t) { return with_thread<&H::template fn<decltype(t)>>(); });
 }
-// by_size without threaded entries of its own (records then use the generic
-// entry, one more indirect call): for handlers whose own work dwarfs the
-// dispatch (string instructions, segment loads, port I/O), so as not to
-// inline their bodies into entries for nothing.
-template <class H> Handler by_size_plain(unsigned size) {
-  switch (size) {
-    case 0: return &H::template fn<uint8_t>;
-    case 1: return &H::template fn<uint16_t>;
-    case 2: return &H::template fn<uint32_t>;
-    default: return &H::template fn<uint64_t>;
-  }
+// The same for register-only forms, which also get the quiet entry.
+template <class H> Handler by_size_quiet(unsigned size) {
+  return for_size(size, [](auto t) { return with_thread<&H::template fn<decltype(t)>, nullptr, true>(); });
 }
-template <class H> Handler by_size_wide_plain(unsigned size) {
-  switch (size) {
-    case 1: return &H::template fn<uint16_t>;
-    case 2: return &H::template fn<uint32_t>;
-    default: return &H::template fn<uint64_t>;
-  }
+template <class H> Handler by_size_wide_quiet(unsigned size) {
+  return for_size_wide(size, [](auto t) { return with_thread<&H::template fn<decltype(t)>, nullptr, true>(); });
 }
-// by_size / by_size_wide for a handler H with a variant NF that leaves the
-// flags alone (see with_thread).
+// Register-only forms with a variant NF that leaves the flags alone.
 template <class H, class NF> Handler by_size_nf(unsigned size) {
-  switch (size) {
-    case 0: return with_thread<&H::template fn<uint8_t>, &NF::template fn<uint8_t>>();
-    case 1: return with_thread<&H::template fn<uint16_t>, &NF::template fn<uint16_t>>();
-    case 2: return with_thread<&H::template fn<uint32_t>, &NF::template fn<uint32_t>>();
-    default: return with_thread<&H::template fn<uint64_t>, &NF::template fn<uint64_t>>();
-  }
+  return for_size(size, [](auto t) {
+    using T = decltype(t);
+    return with_thread<&H::template fn<T>, &NF::template fn<T>>();
+  });
 }
 template <class H, class NF> Handler by_size_wide_nf(unsigned size) {
-  switch (size) {
-    case 1: return with_thread<&H::template fn<uint16_t>, &NF::template fn<uint16_t>>();
-    case 2: return with_thread<&H::template fn<uint32_t>, &NF::template fn<uint32_t>>();
-    default: return with_thread<&H::template fn<uint64_t>, &NF::template fn<uint64_t>>();
-  }
+  return for_size_wide(size, [](auto t) {
+    using T = decltype(t);
+    return with_thread<&H::template fn<T>, &NF::template fn<T>>();
+  });
+}
+// Without threaded entries of its own (records then use the generic entry,
+// one more indirect call): for handlers whose own work dwarfs the dispatch
+// (string instructions, segment loads, port I/O), so as not to inline their
+// bodies into entries for nothing.
+template <class H> Handler by_size_plain(unsigned size) {
+  return for_size(size, [](auto t) -> Handler { return &H::template fn<decltype(t)>; });
+}
+template <class H> Handler by_size_wide_plain(unsigned size) {
+  return for_size_wide(size, [](auto t) -> Handler { return &H::template fn<decltype(t)>; });
 }
 
 // Declarations of every builder named in insn_table.def.
@@ -120,6 +122,7 @@ struct FlagUse {
   uint16_t reads = kArithFlags;
   uint16_t writes = 0;      // always written (whatever the operands' values)
   uint16_t may_write = 0;   // written in some case (undefined flags included)
+  bool quiet = false;       // can neither fault nor stop the block
 };
 
 // Decodes one instruction in `mode` (0 = 16, 1 = 32, 2 = 64-bit code) into

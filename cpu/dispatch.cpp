@@ -30,7 +30,7 @@ void register_threaded(Handler h, ThreadedEntries e) {
   r.entries.emplace(h, e);
 }
 
-Handler threaded_entry(const Insn& i, bool flags_dead) {
+Handler threaded_entry(const Insn& i, bool quiet, bool flags_dead) {
   const bool rip = i.flags & kInsnNeedsRip;
   Registry& r = registry();
   {
@@ -38,7 +38,8 @@ Handler threaded_entry(const Insn& i, bool flags_dead) {
     auto it = r.entries.find(i.handler);
     if (it != r.entries.end()) {
       if (rip) return it->second.with_rip;
-      if (flags_dead && it->second.flags_dead) return it->second.flags_dead;
+      if (quiet && flags_dead && it->second.flags_dead) return it->second.flags_dead;
+      if (quiet && it->second.quiet) return it->second.quiet;
       return it->second.plain;
     }
   }

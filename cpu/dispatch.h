@@ -21,26 +21,36 @@
 
 namespace pc64 {
 
-// The entries of a handler: for records without and with kInsnNeedsRip, and
-// (optional) the entry of a variant that leaves the flags alone, for records
-// whose flag results nothing reads (dead-flag elimination, decode_block).
+// The entries of a handler: for records without and with kInsnNeedsRip;
+// optionally a "quiet" one for records that can neither fault nor stop the
+// block (register-only forms: no Core::cur_insn to keep, no exit_block to
+// test), and the quiet entry of a variant that leaves the flags alone, for
+// such records whose flag results nothing reads (dead-flag elimination,
+// decode_block).
 struct ThreadedEntries {
   Handler plain = nullptr;
   Handler with_rip = nullptr;
+  Handler quiet = nullptr;
   Handler flags_dead = nullptr;
 };
 void register_threaded(Handler h, ThreadedEntries e);
-// The entry for a record (its handler and kInsnNeedsRip flag); `flags_dead`:
-// the flags it writes are dead, use the variant without them if there is one.
-Handler threaded_entry(const Insn& i, bool flags_dead = false);
+// The entry for a record (its handler and kInsnNeedsRip flag). `quiet`: it
+// cannot fault or stop the block; `flags_dead`: nothing reads the flags it
+// writes. Each picks its entry if the handler has one.
+Handler threaded_entry(const Insn& i, bool quiet = false, bool flags_dead = false);
 // The sentinel's entry: the block is done.
 void thread_block_end(Core& c, const Insn& i);
 
 // One threaded step: run `h` on `i` (with RIP kept as Core::run keeps it
 // when NEEDS_RIP), then go on to the next record unless the handler asked
-// to leave the block.
-template <bool NEEDS_RIP>
+// to leave the block. QUIET: the handler cannot fault or set exit_block.
+template <bool NEEDS_RIP, bool QUIET = false>
 [[gnu::always_inline]] inline void thread_step(Core& c, const Insn& i, Handler h) {
+  if constexpr (QUIET) {
+    h(c, i);
+    const Insn* n = &i + 1;
+    return n->thread(c, *n);
+  }
   c.cur_insn = &i;
   if constexpr (NEEDS_RIP) {
     c.s.rip = c.rip_sync + i.rip_pre;
@@ -60,15 +70,19 @@ template <bool NEEDS_RIP>
 template <Handler H> struct Threaded {
   [[gnu::flatten]] static void plain(Core& c, const Insn& i) { thread_step<false>(c, i, H); }
   [[gnu::flatten]] static void with_rip(Core& c, const Insn& i) { thread_step<true>(c, i, H); }
+  [[gnu::flatten]] static void quiet(Core& c, const Insn& i) { thread_step<false, true>(c, i, H); }
 };
 
-// Returns H after registering its threaded entries (once). NF, if given, is
-// H without its flag results: the same register and memory effects, no
-// change to RFLAGS or the lazy-flags record.
-template <Handler H, Handler NF = nullptr> Handler with_thread() {
+// Returns H after registering its threaded entries (once). QUIET: H has
+// register-only forms that can neither fault nor stop the block (which
+// records are such is decided per instruction by the decoder: FlagUse).
+// NF, if given, is H without its flag results: the same register effects,
+// no change to RFLAGS or the lazy-flags record (implies QUIET).
+template <Handler H, Handler NF = nullptr, bool QUIET = (NF != nullptr)> Handler with_thread() {
   static const bool registered = [] {
-    ThreadedEntries e{&Threaded<H>::plain, &Threaded<H>::with_rip, nullptr};
-    if constexpr (NF != nullptr) e.flags_dead = &Threaded<NF>::plain;
+    ThreadedEntries e{&Threaded<H>::plain, &Threaded<H>::with_rip, nullptr, nullptr};
+    if constexpr (QUIET) e.quiet = &Threaded<H>::quiet;
+    if constexpr (NF != nullptr) e.flags_dead = &Threaded<NF>::quiet;
     register_threaded(H, e);
     return true;
   }();

@@ -27,13 +27,14 @@ static void finish_block(Block& b, const FlagUse* uses = nullptr) {
   uint16_t live = kArithFlags;
   for (size_t k = b.insns.size(); k-- > 0;) {
     Insn& insn = b.insns[k];
-    bool dead = false;
+    bool dead = false, quiet = false;
     if (uses) {
       const FlagUse& u = uses[k];
       dead = u.may_write && !(u.may_write & live);
+      quiet = u.quiet;
       live = static_cast<uint16_t>((live & ~u.writes) | u.reads);
     }
-    insn.thread = threaded_entry(insn, dead);
+    insn.thread = threaded_entry(insn, quiet, dead);
   }
   b.count = static_cast<uint32_t>(b.insns.size());
   b.rip_tail = 0;

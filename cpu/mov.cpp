@@ -187,10 +187,10 @@ bool build_mov(Insn& i, const Decoded& d, unsigned) {
   set_operands(i, d);
   unsigned sz = d.op_size(0);
   switch (form_of(d)) {
-    case Form::RR: i.handler = by_size<Mov<R0, R1>>(sz); return true;
+    case Form::RR: i.handler = by_size_quiet<Mov<R0, R1>>(sz); return true;
     case Form::RM: i.handler = by_size<Mov<R0, M>>(sz); return true;
     case Form::MR: i.handler = by_size<Mov<M, R0>>(sz); return true;
-    case Form::RI: i.handler = by_size<Mov<R0, I>>(sz); return true;
+    case Form::RI: i.handler = by_size_quiet<Mov<R0, I>>(sz); return true;
     case Form::MI: i.handler = by_size<Mov<M, I>>(sz); return true;
     default: return false;
   }
@@ -202,9 +202,9 @@ bool build_movx(Insn& i, const Decoded& d, unsigned sx) {
   bool mem = d.is_mem(1);
   auto pick = [&]<bool SX>() -> Handler {
     switch (ssz) {
-      case 0: return mem ? by_size_wide<Movx<SX, uint8_t, M>>(dsz) : by_size_wide<Movx<SX, uint8_t, R1>>(dsz);
-      case 1: return mem ? by_size_wide<Movx<SX, uint16_t, M>>(dsz) : by_size_wide<Movx<SX, uint16_t, R1>>(dsz);
-      default: return mem ? by_size_wide<Movx<SX, uint32_t, M>>(dsz) : by_size_wide<Movx<SX, uint32_t, R1>>(dsz);
+      case 0: return mem ? by_size_wide<Movx<SX, uint8_t, M>>(dsz) : by_size_wide_quiet<Movx<SX, uint8_t, R1>>(dsz);
+      case 1: return mem ? by_size_wide<Movx<SX, uint16_t, M>>(dsz) : by_size_wide_quiet<Movx<SX, uint16_t, R1>>(dsz);
+      default: return mem ? by_size_wide<Movx<SX, uint32_t, M>>(dsz) : by_size_wide_quiet<Movx<SX, uint32_t, R1>>(dsz);
     }
   };
   i.handler = sx ? pick.template operator()<true>() : pick.template operator()<false>();
@@ -214,7 +214,7 @@ bool build_movx(Insn& i, const Decoded& d, unsigned sx) {
 bool build_lea(Insn& i, const Decoded& d, unsigned) {
   if (!d.is_mem(1)) return false;
   set_operands(i, d);
-  i.handler = by_size_wide<Lea>(d.op_size(0));
+  i.handler = by_size_wide_quiet<Lea>(d.op_size(0));
   return true;
 }
 
@@ -222,7 +222,7 @@ bool build_xchg(Insn& i, const Decoded& d, unsigned) {
   set_operands(i, d);
   unsigned sz = d.op_size(0);
   switch (form_of(d)) {
-    case Form::RR: i.handler = by_size<Xchg<R1>>(sz); return true;
+    case Form::RR: i.handler = by_size_quiet<Xchg<R1>>(sz); return true;
     case Form::RM:
     case Form::MR: i.handler = by_size<Xchg<M>>(sz); return true;
     default: return false;
@@ -252,7 +252,7 @@ bool build_cmpxchg8b(Insn& i, const Decoded& d, unsigned wide) {
 
 bool build_bswap(Insn& i, const Decoded& d, unsigned) {
   set_operands(i, d);
-  i.handler = by_size_wide<Bswap>(d.op_size(0));
+  i.handler = by_size_wide_quiet<Bswap>(d.op_size(0));
   return true;
 }
 
@@ -266,7 +266,7 @@ bool build_movbe(Insn& i, const Decoded& d, unsigned) {
 }
 
 bool build_convert(Insn& i, const Decoded& d, unsigned dx) {
-  i.handler = dx ? by_size_wide<ConvertDx>(d.osize()) : by_size_wide<ConvertAcc>(d.osize());
+  i.handler = dx ? by_size_wide_quiet<ConvertDx>(d.osize()) : by_size_wide_quiet<ConvertAcc>(d.osize());
   return true;
 }
 
@@ -285,14 +285,14 @@ bool build_cmov(Insn& i, const Decoded& d, unsigned cc) {
   set_operands(i, d);
   i.aux = static_cast<uint8_t>(cc);
   unsigned sz = d.op_size(0);
-  i.handler = d.is_mem(1) ? by_size_wide<Cmov<M>>(sz) : by_size_wide<Cmov<R1>>(sz);
+  i.handler = d.is_mem(1) ? by_size_wide<Cmov<M>>(sz) : by_size_wide_quiet<Cmov<R1>>(sz);
   return true;
 }
 
 bool build_setcc(Insn& i, const Decoded& d, unsigned cc) {
   set_operands(i, d);
   i.aux = static_cast<uint8_t>(cc);
-  i.handler = d.is_mem(0) ? with_thread<&h_setcc<M>>() : with_thread<&h_setcc<R0>>();
+  i.handler = d.is_mem(0) ? with_thread<&h_setcc<M>>() : with_thread<&h_setcc<R0>, nullptr, true>();
   return true;
 }
 

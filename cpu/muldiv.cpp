@@ -108,7 +108,7 @@ template <bool SIGNED, class S> struct Div {
 bool build_mul(Insn& i, const Decoded& d, unsigned) {
   set_operands(i, d);
   unsigned sz = d.op_size(0);
-  i.handler = d.is_mem(0) ? by_size<Mul1<false, M>>(sz) : by_size<Mul1<false, R0>>(sz);
+  i.handler = d.is_mem(0) ? by_size<Mul1<false, M>>(sz) : by_size_quiet<Mul1<false, R0>>(sz);
   return true;
 }
 
@@ -116,7 +116,7 @@ bool build_imul(Insn& i, const Decoded& d, unsigned) {
   set_operands(i, d);
   unsigned sz = d.op_size(0);
   if (d.nvis() == 1) {
-    i.handler = d.is_mem(0) ? by_size<Mul1<true, M>>(sz) : by_size<Mul1<true, R0>>(sz);
+    i.handler = d.is_mem(0) ? by_size<Mul1<true, M>>(sz) : by_size_quiet<Mul1<true, R0>>(sz);
     return true;
   }
   if (d.nvis() == 2) {

@@ -164,7 +164,7 @@ template <unsigned OP, class CNT> Handler shift_for(bool mem, unsigned sz) {
   // RCL/RCR read CF, and a count in CL may be 0: no flag-less variants.
   if constexpr (OP != 2 && OP != 3 && !std::is_same_v<CNT, CountCl>)
     return by_size_nf<Shift<OP, R0, CNT>, Shift<OP, R0, CNT, false>>(sz);
-  return by_size<Shift<OP, R0, CNT>>(sz);
+  return by_size_quiet<Shift<OP, R0, CNT>>(sz);
 }
 template <unsigned OP> Handler shift_counted(bool mem, unsigned sz, int cnt) {
   switch (cnt) {

@@ -42,10 +42,10 @@ org 0x1000
   const Block* b = c.blocks.find(key);
   REQUIRE(b != nullptr);
   REQUIRE(b->count >= 5);
-  auto dead = [&](unsigned k) { return b->insns[k].thread == threaded_entry(b->insns[k], true); };
-  auto live = [&](unsigned k) { return b->insns[k].thread == threaded_entry(b->insns[k], false); };
+  auto dead = [&](unsigned k) { return b->insns[k].thread == threaded_entry(b->insns[k], true, true); };
+  auto live = [&](unsigned k) { return b->insns[k].thread == threaded_entry(b->insns[k], true, false); };
   // Each record has a flag-less variant registered, so the two differ.
-  for (unsigned k = 0; k < 4; ++k) REQUIRE((threaded_entry(b->insns[k], true) != threaded_entry(b->insns[k], false)));
+  for (unsigned k = 0; k < 4; ++k) REQUIRE((threaded_entry(b->insns[k], true, true) != threaded_entry(b->insns[k], true, false)));
   CHECK(dead(0));   // ADD: its SF/ZF/AF/PF survive the ROL but die at the XOR
   CHECK(dead(1));   // ROL
   CHECK(dead(2));   // XOR: the IMUL rewrites all six
