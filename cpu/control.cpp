@@ -29,7 +29,7 @@ template <unsigned OS> void h_jmp_rel(Core& c, const Insn& i) { branch<OS>(c, c.
 template <class S> struct JmpInd {
   template <class T> static void fn(Core& c, const Insn& i) { branch<size_log2<T>()>(c, S::template get<T>(c, i)); }
 };
-template <class T> inline void push_ret(Core& c) { c.push<T>(static_cast<T>(c.next_rip)); }
+template <class T> inline void push_ret(Core& c) { c.push_op<T>(static_cast<T>(c.next_rip)); }
 
 // Near CALL checks the target (#GP) before it pushes (SDM Vol. 2 CALL
 // pseudo-code), and push() moves RSP only after its store succeeded, so a
@@ -49,9 +49,9 @@ template <class S> struct CallInd {
 };
 struct Ret {
   template <class T> static void fn(Core& c, const Insn& i) {
-    T target = c.peek<T>();
+    T target = c.peek_op<T>();
     branch<size_log2<T>()>(c, target);
-    c.set_rsp(c.rsp() + sizeof(T) + static_cast<uint16_t>(i.imm));
+    c.release_op<T>(sizeof(T) + static_cast<uint16_t>(i.imm));
   }
 };
 

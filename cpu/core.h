@@ -307,6 +307,31 @@ class Core final : public CodeWriteListener {
     return v;
   }
   template <class T> T peek(unsigned offset = 0) { return read<T>(SS, (s.gpr[RSP] + offset) & sp_mask()); }
+  // The stack operations of an instruction whose operand type is T. A
+  // 64-bit operand size exists only in 64-bit mode (handlers templated on it
+  // run only from blocks decoded for 64-bit code: blocks are cached per code
+  // mode), where the stack pointer is all of RSP whatever SS.B says and SS
+  // has base 0 and no limit (SDM Vol. 1 6.14.2, Vol. 3A 3.2.4): no masks and
+  // no segment check. A non-canonical RSP never hits the TLB; the slow path
+  // raises #SS(0) for it. Other sizes take the general push()/peek().
+  template <class T> void push_op(T v) {
+    if constexpr (sizeof(T) == 8) {
+      const uint64_t sp = s.gpr[RSP] - 8;
+      write_lin<T>(sp, v, SS);
+      s.gpr[RSP] = sp;  // after the store: a faulting push changes nothing
+    } else {
+      push<T>(v);
+    }
+  }
+  template <class T> T peek_op() {
+    if constexpr (sizeof(T) == 8) return read_lin<T>(s.gpr[RSP], SS);
+    else return peek<T>();
+  }
+  // Moves the stack pointer up by `n` bytes after a peek_op<T>() (POP, RET).
+  template <class T> void release_op(uint64_t n) {
+    if constexpr (sizeof(T) == 8) s.gpr[RSP] += n;
+    else set_rsp(rsp() + n);
+  }
 
   // ---------------- segments & modes (segment.cpp) ----------------
   void update_segment_checks(unsigned seg);

@@ -8,12 +8,12 @@ namespace pc64 {
 namespace {
 
 template <class S> struct Push {
-  template <class T> static void fn(Core& c, const Insn& i) { c.push<T>(S::template get<T>(c, i)); }
+  template <class T> static void fn(Core& c, const Insn& i) { c.push_op<T>(S::template get<T>(c, i)); }
 };
 struct PopReg {
   template <class T> static void fn(Core& c, const Insn& i) {
-    T v = c.peek<T>();
-    c.set_rsp(c.rsp() + sizeof(T));
+    T v = c.peek_op<T>();
+    c.release_op<T>(sizeof(T));
     c.set_reg<T>(i.r0, v);  // POP rSP: the popped value wins
   }
 };
