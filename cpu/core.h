@@ -213,20 +213,26 @@ class Core final : public CodeWriteListener {
   }
   uint64_t linear_checked(unsigned seg, uint64_t off, unsigned size, bool write);
   bool user() const { return s.cpl == 3; }
+  // The soft TLB set of user() for the inline fast paths below, kept so an
+  // access does not test CPL again. update_mode() re-derives it: every CPL
+  // change is followed by update_mode() before the next data access (as
+  // ac_check and chain_epoch need too; state edits go through
+  // Cpu::state_changed()).
+  const TlbEntry* tlb_set = tlb.set(false);
 
   // `seg` only matters on the slow path: a non-canonical SS reference is
   // #SS(0) rather than #GP(0) (SDM Vol. 3A 6.15, interrupt 12).
   template <class T> T read_lin(uint64_t lin, unsigned seg = kSegCount) {
-    if (__builtin_expect(tlb.hits(lin, sizeof(T), AccessKind::Read, user()), 1)) {
+    if (__builtin_expect(SoftTlb::hits_in(tlb_set, lin, sizeof(T), AccessKind::Read), 1)) {
       T v;
-      std::memcpy(&v, tlb.host(lin, user()), sizeof v);
+      std::memcpy(&v, SoftTlb::host_in(tlb_set, lin), sizeof v);
       return v;
     }
     return static_cast<T>(read_slow(lin, sizeof(T), user(), seg));
   }
   template <class T> void write_lin(uint64_t lin, T v, unsigned seg = kSegCount) {
-    if (__builtin_expect(tlb.hits(lin, sizeof(T), AccessKind::Write, user()), 1)) {
-      std::memcpy(tlb.host(lin, user()), &v, sizeof v);
+    if (__builtin_expect(SoftTlb::hits_in(tlb_set, lin, sizeof(T), AccessKind::Write), 1)) {
+      std::memcpy(SoftTlb::host_in(tlb_set, lin), &v, sizeof v);
       return;
     }
     write_slow(lin, sizeof(T), v, user(), seg);
@@ -241,8 +247,8 @@ class Core final : public CodeWriteListener {
   // read, so a faulting RMW changes nothing.
   template <class T, class F> void mem_rmw(const Insn& i, F f) {
     uint64_t lin = linear(i.seg, ea(i), sizeof(T), true);
-    if (__builtin_expect(tlb.hits(lin, sizeof(T), AccessKind::Write, user()), 1)) {
-      uint8_t* p = tlb.host(lin, user());
+    if (__builtin_expect(SoftTlb::hits_in(tlb_set, lin, sizeof(T), AccessKind::Write), 1)) {
+      uint8_t* p = SoftTlb::host_in(tlb_set, lin);
       T v;
       std::memcpy(&v, p, sizeof v);
       v = f(v);

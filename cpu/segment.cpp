@@ -52,6 +52,7 @@ void Core::update_mode() {
   stack_mode = code_mode == 2 ? 2 : (s.seg[SS].db() ? 1 : 0);
   for (unsigned k = 0; k < kSegCount; ++k) update_segment_checks(k);
   update_ac_check();  // CPL or CR0 may have changed
+  tlb_set = tlb.set(user());
   if (dbg.events()) dbg.on_mode(*this);
 }
 

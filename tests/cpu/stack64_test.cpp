@@ -4,31 +4,12 @@
 // non-canonical stack references are #SS(0), RET imm16 and POP RSP.
 #include <doctest/doctest.h>
 
-#include "cpu/decoder.h"
 #include "cpu_test_util.h"
 
 using namespace pc64;
 using namespace pc64::test;
 
 namespace {
-
-// Runs the one 64-bit instruction `bytes` at RIP 0x1000 straight through its
-// handler; returns the fault vector (with `error`) or -1.
-int exec64(Core& c, std::initializer_list<uint8_t> bytes, uint32_t* error = nullptr) {
-  std::vector<uint8_t> b(bytes);
-  Insn in;
-  REQUIRE(ZYAN_SUCCESS(decode_insn(2, b.data(), b.size(), in)));
-  REQUIRE((in.handler != &h_undefined));
-  c.s.rip = 0x1000;
-  c.next_rip = c.s.rip + in.len;
-  try {
-    in.handler(c, in);
-  } catch (const GuestFault& f) {
-    if (error) *error = f.error;
-    return f.vector;
-  }
-  return -1;
-}
 
 // Flat 64-bit mode; the identity map covers the first 16 MiB, so the page
 // at 16 MiB is not present.
@@ -44,7 +25,7 @@ TEST_CASE("64-bit stack: CALL rel pushes the return RIP; a faulting CALL changes
   LongMode m;
   auto& c = m.c;
   c.s.gpr[RSP] = 0x80000;
-  CHECK(exec64(c, {0xE8, 0x10, 0x00, 0x00, 0x00}) == -1);  // call +0x10
+  CHECK(run_insn64(c, {0xE8, 0x10, 0x00, 0x00, 0x00}) == -1);  // call +0x10
   CHECK(c.next_rip == 0x1015);
   CHECK(c.s.gpr[RSP] == 0x7FFF8);
   CHECK(m.mem.read(0x7FFF8, 8) == 0x1005);
@@ -53,7 +34,7 @@ TEST_CASE("64-bit stack: CALL rel pushes the return RIP; a faulting CALL changes
   // next RIP as they were.
   c.s.gpr[RSP] = kUnmapped + 0x10;
   uint32_t err = 0;
-  CHECK(exec64(c, {0xE8, 0x10, 0x00, 0x00, 0x00}, &err) == kPF);
+  CHECK(run_insn64(c, {0xE8, 0x10, 0x00, 0x00, 0x00}, &err) == kPF);
   CHECK(c.s.cr2 == kUnmapped + 8);
   CHECK(c.s.gpr[RSP] == kUnmapped + 0x10);
   CHECK(c.next_rip == 0x1005);
@@ -61,13 +42,13 @@ TEST_CASE("64-bit stack: CALL rel pushes the return RIP; a faulting CALL changes
   // Half the slot on a present page: nothing is written to it either.
   c.s.gpr[RSP] = kUnmapped + 4;
   m.mem.write(kUnmapped - 4, 4, 0x11223344);
-  CHECK(exec64(c, {0xE8, 0x10, 0x00, 0x00, 0x00}) == kPF);
+  CHECK(run_insn64(c, {0xE8, 0x10, 0x00, 0x00, 0x00}) == kPF);
   CHECK(m.mem.read(kUnmapped - 4, 4) == 0x11223344);
   CHECK(c.s.gpr[RSP] == kUnmapped + 4);
 
   // A non-canonical stack slot: #SS(0), not #GP.
   c.s.gpr[RSP] = 0x800000000000ull + 8;
-  CHECK(exec64(c, {0xE8, 0x10, 0x00, 0x00, 0x00}, &err) == kSS);
+  CHECK(run_insn64(c, {0xE8, 0x10, 0x00, 0x00, 0x00}, &err) == kSS);
   CHECK(err == 0);
   CHECK(c.s.gpr[RSP] == 0x800000000000ull + 8);
   // A non-canonical target: #GP(0) before anything is pushed.
@@ -94,26 +75,26 @@ TEST_CASE("64-bit stack: RET and RET imm16; a non-canonical return address is #G
   auto& c = m.c;
   c.s.gpr[RSP] = 0x7FFF0;
   m.mem.write(0x7FFF0, 8, 0x2345);
-  CHECK(exec64(c, {0xC3}) == -1);
+  CHECK(run_insn64(c, {0xC3}) == -1);
   CHECK(c.next_rip == 0x2345);
   CHECK(c.s.gpr[RSP] == 0x7FFF8);
 
   c.s.gpr[RSP] = 0x7FFF0;
-  CHECK(exec64(c, {0xC2, 0x10, 0x01}) == -1);  // ret 0x110
+  CHECK(run_insn64(c, {0xC2, 0x10, 0x01}) == -1);  // ret 0x110
   CHECK(c.next_rip == 0x2345);
   CHECK(c.s.gpr[RSP] == 0x7FFF0 + 8 + 0x110);
 
   m.mem.write(0x7FFF0, 8, 0x0000800000000000ull);
   c.s.gpr[RSP] = 0x7FFF0;
-  CHECK(exec64(c, {0xC3}) == kGP);
+  CHECK(run_insn64(c, {0xC3}) == kGP);
   CHECK(c.s.gpr[RSP] == 0x7FFF0);
 
   // The stack top on a not-present page / non-canonical: #PF / #SS(0).
   c.s.gpr[RSP] = kUnmapped;
-  CHECK(exec64(c, {0xC3}) == kPF);
+  CHECK(run_insn64(c, {0xC3}) == kPF);
   CHECK(c.s.gpr[RSP] == kUnmapped);
   c.s.gpr[RSP] = 0xFFFF7FFFFFFFFFF8ull;
-  CHECK(exec64(c, {0xC3}) == kSS);
+  CHECK(run_insn64(c, {0xC3}) == kSS);
   CHECK(c.s.gpr[RSP] == 0xFFFF7FFFFFFFFFF8ull);
 }
 
@@ -125,42 +106,42 @@ TEST_CASE("64-bit stack: PUSH/POP of registers, memory and immediates, 16-bit fo
   // the stack pointer wraps from 0 to the top of the address space.
   c.s.gpr[RSP] = 0x80000;
   c.s.gpr[RBX] = 0x1122334455667788ull;
-  CHECK(exec64(c, {0x53}) == -1);  // push rbx
+  CHECK(run_insn64(c, {0x53}) == -1);  // push rbx
   CHECK(c.s.gpr[RSP] == 0x7FFF8);
   CHECK(m.mem.read(0x7FFF8, 8) == 0x1122334455667788ull);
-  CHECK(exec64(c, {0x54}) == -1);  // push rsp: the value before the push
+  CHECK(run_insn64(c, {0x54}) == -1);  // push rsp: the value before the push
   CHECK(m.mem.read(0x7FFF0, 8) == 0x7FFF8);
-  CHECK(exec64(c, {0x6A, 0xFE}) == -1);  // push -2 (sign-extended)
+  CHECK(run_insn64(c, {0x6A, 0xFE}) == -1);  // push -2 (sign-extended)
   CHECK(m.mem.read(0x7FFE8, 8) == 0xFFFFFFFFFFFFFFFEull);
-  CHECK(exec64(c, {0x41, 0x5F}) == -1);  // pop r15
+  CHECK(run_insn64(c, {0x41, 0x5F}) == -1);  // pop r15
   CHECK(c.s.gpr[R15] == 0xFFFFFFFFFFFFFFFEull);
   CHECK(c.s.gpr[RSP] == 0x7FFF0);
-  CHECK(exec64(c, {0x5C}) == -1);  // pop rsp: the popped value wins
+  CHECK(run_insn64(c, {0x5C}) == -1);  // pop rsp: the popped value wins
   CHECK(c.s.gpr[RSP] == 0x7FFF8);
   m.mem.write(0x9000, 8, 0xCAFEF00DCAFEF00Dull);
   c.s.gpr[RSI] = 0x9000;
-  CHECK(exec64(c, {0xFF, 0x36}) == -1);  // push qword [rsi]
+  CHECK(run_insn64(c, {0xFF, 0x36}) == -1);  // push qword [rsi]
   CHECK(m.mem.read(0x7FFF0, 8) == 0xCAFEF00DCAFEF00Dull);
   CHECK(c.s.gpr[RSP] == 0x7FFF0);
 
   // 16-bit forms move all 64 bits of RSP by 2.
   c.s.gpr[RSP] = 0x80000;
-  CHECK(exec64(c, {0x66, 0x53}) == -1);  // push bx
+  CHECK(run_insn64(c, {0x66, 0x53}) == -1);  // push bx
   CHECK(c.s.gpr[RSP] == 0x7FFFE);
   CHECK(m.mem.read(0x7FFFE, 2) == 0x7788);
-  CHECK(exec64(c, {0x66, 0x58}) == -1);  // pop ax
+  CHECK(run_insn64(c, {0x66, 0x58}) == -1);  // pop ax
   CHECK((c.s.gpr[RAX] & 0xFFFF) == 0x7788);
   CHECK(c.s.gpr[RSP] == 0x80000);
 
   // POP from a not-present page: RSP and the destination unchanged.
   c.s.gpr[RSP] = kUnmapped;
   c.s.gpr[RAX] = 5;
-  CHECK(exec64(c, {0x58}) == kPF);
+  CHECK(run_insn64(c, {0x58}) == kPF);
   CHECK(c.s.gpr[RSP] == kUnmapped);
   CHECK(c.s.gpr[RAX] == 5);
   // PUSH at RSP = 0: the slot is 0xFFFF...F8, canonical but not mapped.
   c.s.gpr[RSP] = 0;
-  CHECK(exec64(c, {0x53}) == kPF);
+  CHECK(run_insn64(c, {0x53}) == kPF);
   CHECK(c.s.cr2 == 0xFFFFFFFFFFFFFFF8ull);
   CHECK(c.s.gpr[RSP] == 0);
 }
