@@ -241,6 +241,20 @@ class Core final : public CodeWriteListener {
   template <class T> void write(unsigned seg, uint64_t off, T v) {
     write_lin<T>(linear(seg, off, sizeof(T), true), v, seg);
   }
+  // Whether a T-sized access at `lin` may go straight to memory through the
+  // soft TLB, and then where (`host`); mem_hit(): the same for the record's
+  // memory operand through a flat segment. For handlers that leave their
+  // whole general path out of line ([[gnu::noipa]], a tail call when these
+  // say no), so their fast path keeps nothing in callee-saved registers.
+  template <class T> bool host_hit(uint64_t lin, AccessKind kind, uint8_t*& host) const {
+    if (!SoftTlb::hits_in(tlb_set, lin, sizeof(T), kind)) return false;
+    host = SoftTlb::host_in(tlb_set, lin);
+    return true;
+  }
+  template <class T> bool mem_hit(const Insn& i, AccessKind kind, uint8_t*& host) const {
+    const SegmentCheck& c = segchk[i.seg];
+    return __builtin_expect(c.flat, 1) && host_hit<T>(c.base + ea(i), kind, host);
+  }
   template <class T> T mem_read(const Insn& i) { return read<T>(i.seg, ea(i)); }
   template <class T> void mem_write(const Insn& i, T v) { write<T>(i.seg, ea(i), v); }
   // Read-modify-write: the write permission is checked before anything is
@@ -332,6 +346,23 @@ class Core final : public CodeWriteListener {
   template <class T> T peek_op() {
     if constexpr (sizeof(T) == 8) return read_lin<T>(s.gpr[RSP], SS);
     else return peek<T>();
+  }
+  // The inline cases of push_op/peek_op at a 64-bit operand size: the stack
+  // slot hits the soft TLB. They return false, having done nothing,
+  // otherwise; the caller then runs its general path out of line.
+  bool push64_hit(uint64_t v) {
+    const uint64_t sp = s.gpr[RSP] - 8;
+    uint8_t* p;
+    if (!host_hit<uint64_t>(sp, AccessKind::Write, p)) return false;
+    std::memcpy(p, &v, sizeof v);
+    s.gpr[RSP] = sp;
+    return true;
+  }
+  bool peek64_hit(uint64_t& v) const {
+    uint8_t* p;
+    if (!host_hit<uint64_t>(s.gpr[RSP], AccessKind::Read, p)) return false;
+    std::memcpy(&v, p, sizeof v);
+    return true;
   }
   // Moves the stack pointer up by `n` bytes after a peek_op<T>() (POP, RET).
   template <class T> void release_op(uint64_t n) {
