@@ -200,10 +200,13 @@ class Core final : public CodeWriteListener {
 
   // ---------------- memory ----------------
   static constexpr uint64_t kAddrMask[3] = {0xFFFF, 0xFFFFFFFF, ~0ull};
+  // kAddrMask as a member for ea(): addressed from `this`, not through a
+  // position-independent load of the static table's address.
+  const uint64_t ea_mask[3] = {kAddrMask[0], kAddrMask[1], kAddrMask[2]};
   uint64_t ea(const Insn& i) const {
     uint64_t a = static_cast<uint64_t>(i.disp) + s.gpr[i.base] + (s.gpr[i.index] << i.scale);
     if (i.flags & kInsnRipRel) a += next_rip;
-    return a & kAddrMask[i.asize];
+    return a & ea_mask[i.asize];
   }
   // Offset -> linear with the segment's limit/type checks (#GP, or #SS for SS).
   uint64_t linear(unsigned seg, uint64_t off, unsigned size, bool write) {
@@ -252,9 +255,17 @@ class Core final : public CodeWriteListener {
     return true;
   }
   template <class T> bool mem_hit(const Insn& i, AccessKind kind, uint8_t*& host) const {
-    const SegmentCheck& c = segchk[i.seg];
-    return __builtin_expect(c.flat, 1) && host_hit<T>(c.base + ea(i), kind, host);
+    return host_hit<T>(hit_base[i.seg] + ea(i), kind, host);
   }
+  // Per segment, what mem_hit() adds to the offset: the base of a flat
+  // segment, else kNoHitBase, which no TLB tag can match from there. A
+  // non-flat segment only exists outside 64-bit mode, where offsets are
+  // below 2^32 (ea() masks them to the address size), so kNoHitBase +
+  // offset is a non-canonical address, and the TLB holds none: legacy-mode
+  // tags are below 2^32, long-mode ones canonical (translate() faults
+  // first). That spares mem_hit() the `flat` test.
+  static constexpr uint64_t kNoHitBase = 1ull << 63;
+  uint64_t hit_base[kSegCount] = {kNoHitBase, kNoHitBase, kNoHitBase, kNoHitBase, kNoHitBase, kNoHitBase};
   template <class T> T mem_read(const Insn& i) { return read<T>(i.seg, ea(i)); }
   template <class T> void mem_write(const Insn& i, T v) { write<T>(i.seg, ea(i), v); }
   // Read-modify-write: the write permission is checked before anything is
