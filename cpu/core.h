@@ -240,8 +240,29 @@ class Core final : public CodeWriteListener {
     }
     write_slow(lin, sizeof(T), v, user(), seg);
   }
-  template <class T> T read(unsigned seg, uint64_t off) { return read_lin<T>(linear(seg, off, sizeof(T), false), seg); }
+  // Through a flat segment with a TLB hit inline (see hit_base), anything
+  // else out of line.
+  template <class T> T read(unsigned seg, uint64_t off) {
+    uint8_t* p;
+    if (__builtin_expect(host_hit<T>(hit_base[seg] + off, AccessKind::Read, p), 1)) {
+      T v;
+      std::memcpy(&v, p, sizeof v);
+      return v;
+    }
+    return read_general<T>(seg, off);
+  }
   template <class T> void write(unsigned seg, uint64_t off, T v) {
+    uint8_t* p;
+    if (__builtin_expect(host_hit<T>(hit_base[seg] + off, AccessKind::Write, p), 1)) {
+      std::memcpy(p, &v, sizeof v);
+      return;
+    }
+    write_general<T>(seg, off, v);
+  }
+  template <class T> [[gnu::noinline]] T read_general(unsigned seg, uint64_t off) {
+    return read_lin<T>(linear(seg, off, sizeof(T), false), seg);
+  }
+  template <class T> [[gnu::noinline]] void write_general(unsigned seg, uint64_t off, T v) {
     write_lin<T>(linear(seg, off, sizeof(T), true), v, seg);
   }
   // Whether a T-sized access at `lin` may go straight to memory through the
@@ -271,18 +292,20 @@ class Core final : public CodeWriteListener {
   // Read-modify-write: the write permission is checked before anything is
   // read, so a faulting RMW changes nothing.
   template <class T, class F> void mem_rmw(const Insn& i, F f) {
-    uint64_t lin = linear(i.seg, ea(i), sizeof(T), true);
-    if (__builtin_expect(SoftTlb::hits_in(tlb_set, lin, sizeof(T), AccessKind::Write), 1)) {
-      uint8_t* p = SoftTlb::host_in(tlb_set, lin);
-      T v;
-      std::memcpy(&v, p, sizeof v);
-      v = f(v);
-      std::memcpy(p, &v, sizeof v);
-      return;
+    uint8_t* p;
+    if (__builtin_expect(!mem_hit<T>(i, AccessKind::Write, p), 0)) {
+      const uint64_t lin = linear(i.seg, ea(i), sizeof(T), true);
+      if (!host_hit<T>(lin, AccessKind::Write, p)) {
+        probe_write(lin, sizeof(T), user(), i.seg);
+        T v = static_cast<T>(read_slow(lin, sizeof(T), user()));
+        write_slow(lin, sizeof(T), static_cast<T>(f(v)), user());
+        return;
+      }
     }
-    probe_write(lin, sizeof(T), user(), i.seg);
-    T v = static_cast<T>(read_slow(lin, sizeof(T), user()));
-    write_slow(lin, sizeof(T), static_cast<T>(f(v)), user());
+    T v;
+    std::memcpy(&v, p, sizeof v);
+    v = f(v);
+    std::memcpy(p, &v, sizeof v);
   }
   // Supervisor-privileged (implicit) accesses: descriptor tables, TSS, IDT.
   template <class T> T read_sys(uint64_t lin) { return static_cast<T>(read_slow(lin, sizeof(T), false)); }
