@@ -275,6 +275,9 @@ class Core final : public CodeWriteListener {
     host = SoftTlb::host_in(tlb_set, lin);
     return true;
   }
+  // Where the last mem_hit() of a handler's fast path found its operand
+  // (read by the MHost operand accessor, cpu/operands.h).
+  uint8_t* hit_host = nullptr;
   template <class T> bool mem_hit(const Insn& i, AccessKind kind, uint8_t*& host) const {
     return host_hit<T>(hit_base[i.seg] + ea(i), kind, host);
   }

@@ -36,6 +36,16 @@ template <class D, class S> struct Mov {
 
 template <bool SX, class ST, class S> struct Movx {
   template <class T> static void fn(Core& c, const Insn& i) {
+    if constexpr (S::kMem) {
+      if (__builtin_expect(c.mem_hit<ST>(i, AccessKind::Read, c.hit_host), 1))
+        return Movx<SX, ST, MHost>::template fn<T>(c, i);
+      general<T>(c, i);
+    } else {
+      body<T>(c, i);
+    }
+  }
+  template <class T> [[gnu::noipa]] static void general(Core& c, const Insn& i) { body<T>(c, i); }
+  template <class T> static void body(Core& c, const Insn& i) {
     ST v = S::template get<ST>(c, i);
     T r = SX ? static_cast<T>(static_cast<Signed<T>>(static_cast<Signed<ST>>(v))) : static_cast<T>(v);
     c.set_reg<T>(i.r0, r);
