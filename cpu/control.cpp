@@ -52,6 +52,16 @@ template <unsigned OS> void h_call_rel(Core& c, const Insn& i) {
 }
 template <class S> struct CallInd {
   template <class T> static void fn(Core& c, const Insn& i) {
+    if constexpr (sizeof(T) == 8 && !S::kMem) {  // CALL r64: as h_call_rel<3>
+      const uint64_t target = S::template get<T>(c, i);
+      if (__builtin_expect(is_canonical48(target) && c.push64_hit(c.next_rip), 1)) {
+        c.next_rip = target;
+        return;
+      }
+    }
+    general<T>(c, i);
+  }
+  template <class T> [[gnu::noipa]] static void general(Core& c, const Insn& i) {
     const uint64_t target = branch_target<size_log2<T>()>(c, S::template get<T>(c, i));
     push_ret<T>(c);
     c.next_rip = target;

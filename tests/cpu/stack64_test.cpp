@@ -145,3 +145,28 @@ TEST_CASE("64-bit stack: PUSH/POP of registers, memory and immediates, 16-bit fo
   CHECK(c.s.cr2 == 0xFFFFFFFFFFFFFFF8ull);
   CHECK(c.s.gpr[RSP] == 0);
 }
+
+TEST_CASE("64-bit stack: CALL r64 reads the target before the push; faults change nothing") {
+  LongMode m;
+  auto& c = m.c;
+  c.s.gpr[RSP] = 0x80000;
+  c.s.gpr[RAX] = 0x5000;
+  CHECK(run_insn64(c, {0xFF, 0xD0}) == -1);  // call rax
+  CHECK(c.next_rip == 0x5000);
+  CHECK(c.s.gpr[RSP] == 0x7FFF8);
+  CHECK(m.mem.read(0x7FFF8, 8) == 0x1002);
+  CHECK(run_insn64(c, {0xFF, 0xD4}) == -1);  // call rsp: the value before the push
+  CHECK(c.next_rip == 0x7FFF8);
+  CHECK(c.s.gpr[RSP] == 0x7FFF0);
+
+  c.s.gpr[RAX] = 0x0000800000000000ull;  // non-canonical target: #GP(0), nothing pushed
+  m.mem.write(0x7FFE8, 8, 0);
+  CHECK(run_insn64(c, {0xFF, 0xD0}) == kGP);
+  CHECK(c.s.gpr[RSP] == 0x7FFF0);
+  CHECK(m.mem.read(0x7FFE8, 8) == 0);
+  c.s.gpr[RAX] = 0x5000;
+  c.s.gpr[RSP] = kUnmapped + 8;  // the push faults: RSP unchanged
+  CHECK(run_insn64(c, {0xFF, 0xD0}) == kPF);
+  CHECK(c.s.gpr[RSP] == kUnmapped + 8);
+  CHECK(c.next_rip == 0x1002);
+}
