@@ -45,6 +45,19 @@ template <unsigned OP, class T> inline T alu(Core& c, T d, T s) {
 
 template <unsigned OP, class D, class S> struct Alu {
   template <class T> static void fn(Core& c, const Insn& i) {
+    if constexpr (D::kMem || S::kMem) {
+      // A memory operand the TLB has: in place, inline. Anything else
+      // (segment checks, misses, faults) out of line, by a tail call.
+      constexpr bool writes = D::kMem && OP != kCmp && OP != kTest;
+      if (__builtin_expect(c.mem_hit<T>(i, writes ? AccessKind::Write : AccessKind::Read, c.hit_host), 1))
+        return Alu<OP, OnHost<D>, OnHost<S>>::template body<T>(c, i);
+      general<T>(c, i);
+    } else {
+      body<T>(c, i);
+    }
+  }
+  template <class T> [[gnu::noipa]] static void general(Core& c, const Insn& i) { body<T>(c, i); }
+  template <class T> static void body(Core& c, const Insn& i) {
     if constexpr (OP == kCmp || OP == kTest) {
       T d = D::template get<T>(c, i);
       alu<OP, T>(c, d, S::template get<T>(c, i));

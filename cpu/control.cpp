@@ -29,19 +29,39 @@ template <unsigned OS> void h_jmp_rel(Core& c, const Insn& i) { branch<OS>(c, c.
 template <class S> struct JmpInd {
   template <class T> static void fn(Core& c, const Insn& i) { branch<size_log2<T>()>(c, S::template get<T>(c, i)); }
 };
-template <class T> inline void push_ret(Core& c) { c.push<T>(static_cast<T>(c.next_rip)); }
+template <class T> inline void push_ret(Core& c) { c.push_op<T>(static_cast<T>(c.next_rip)); }
 
 // Near CALL checks the target (#GP) before it pushes (SDM Vol. 2 CALL
 // pseudo-code), and push() moves RSP only after its store succeeded, so a
 // faulting CALL changes nothing.
-template <unsigned OS> void h_call_rel(Core& c, const Insn& i) {
+template <unsigned OS> [[gnu::noipa]] void call_rel_general(Core& c, const Insn& i) {
   using T = std::conditional_t<OS == 1, uint16_t, std::conditional_t<OS == 2, uint32_t, uint64_t>>;
   const uint64_t target = branch_target<OS>(c, c.next_rip + i.imm);
   push_ret<T>(c);
   c.next_rip = target;
 }
+template <unsigned OS> void h_call_rel(Core& c, const Insn& i) {
+  if constexpr (OS == 3) {
+    const uint64_t target = c.next_rip + i.imm;
+    if (__builtin_expect(is_canonical48(target) && c.push64_hit(c.next_rip), 1)) {
+      c.next_rip = target;
+      return;
+    }
+  }
+  call_rel_general<OS>(c, i);
+}
 template <class S> struct CallInd {
   template <class T> static void fn(Core& c, const Insn& i) {
+    if constexpr (sizeof(T) == 8 && !S::kMem) {  // CALL r64: as h_call_rel<3>
+      const uint64_t target = S::template get<T>(c, i);
+      if (__builtin_expect(is_canonical48(target) && c.push64_hit(c.next_rip), 1)) {
+        c.next_rip = target;
+        return;
+      }
+    }
+    general<T>(c, i);
+  }
+  template <class T> [[gnu::noipa]] static void general(Core& c, const Insn& i) {
     const uint64_t target = branch_target<size_log2<T>()>(c, S::template get<T>(c, i));
     push_ret<T>(c);
     c.next_rip = target;
@@ -49,9 +69,20 @@ template <class S> struct CallInd {
 };
 struct Ret {
   template <class T> static void fn(Core& c, const Insn& i) {
-    T target = c.peek<T>();
+    if constexpr (sizeof(T) == 8) {
+      uint64_t target;
+      if (__builtin_expect(c.peek64_hit(target) && is_canonical48(target), 1)) {
+        c.next_rip = target;
+        c.s.gpr[RSP] += 8 + static_cast<uint16_t>(i.imm);
+        return;
+      }
+    }
+    general<T>(c, i);
+  }
+  template <class T> [[gnu::noipa]] static void general(Core& c, const Insn& i) {
+    T target = c.peek_op<T>();
     branch<size_log2<T>()>(c, target);
-    c.set_rsp(c.rsp() + sizeof(T) + static_cast<uint16_t>(i.imm));
+    c.release_op<T>(sizeof(T) + static_cast<uint16_t>(i.imm));
   }
 };
 

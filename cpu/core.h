@@ -212,10 +212,13 @@ class Core final : public CodeWriteListener {
 
   // ---------------- memory ----------------
   static constexpr uint64_t kAddrMask[3] = {0xFFFF, 0xFFFFFFFF, ~0ull};
+  // kAddrMask as a member for ea(): addressed from `this`, not through a
+  // position-independent load of the static table's address.
+  const uint64_t ea_mask[3] = {kAddrMask[0], kAddrMask[1], kAddrMask[2]};
   uint64_t ea(const Insn& i) const {
     uint64_t a = static_cast<uint64_t>(i.disp) + s.gpr[i.base] + (s.gpr[i.index] << i.scale);
     if (i.flags & kInsnRipRel) a += next_rip;
-    return a & kAddrMask[i.asize];
+    return a & ea_mask[i.asize];
   }
   // Offset -> linear with the segment's limit/type checks (#GP, or #SS for SS).
   uint64_t linear(unsigned seg, uint64_t off, unsigned size, bool write) {
@@ -225,45 +228,99 @@ class Core final : public CodeWriteListener {
   }
   uint64_t linear_checked(unsigned seg, uint64_t off, unsigned size, bool write);
   bool user() const { return s.cpl == 3; }
+  // The soft TLB set of user() for the inline fast paths below, kept so an
+  // access does not test CPL again. update_mode() re-derives it: every CPL
+  // change is followed by update_mode() before the next data access (as
+  // ac_check and chain_epoch need too; state edits go through
+  // Cpu::state_changed()).
+  const TlbEntry* tlb_set = tlb.set(false);
 
   // `seg` only matters on the slow path: a non-canonical SS reference is
   // #SS(0) rather than #GP(0) (SDM Vol. 3A 6.15, interrupt 12).
   template <class T> T read_lin(uint64_t lin, unsigned seg = kSegCount) {
-    if (__builtin_expect(tlb.hits(lin, sizeof(T), AccessKind::Read, user()), 1)) {
+    if (__builtin_expect(SoftTlb::hits_in(tlb_set, lin, sizeof(T), AccessKind::Read), 1)) {
       T v;
-      std::memcpy(&v, tlb.host(lin, user()), sizeof v);
+      std::memcpy(&v, SoftTlb::host_in(tlb_set, lin), sizeof v);
       return v;
     }
     return static_cast<T>(read_slow(lin, sizeof(T), user(), seg));
   }
   template <class T> void write_lin(uint64_t lin, T v, unsigned seg = kSegCount) {
-    if (__builtin_expect(tlb.hits(lin, sizeof(T), AccessKind::Write, user()), 1)) {
-      std::memcpy(tlb.host(lin, user()), &v, sizeof v);
+    if (__builtin_expect(SoftTlb::hits_in(tlb_set, lin, sizeof(T), AccessKind::Write), 1)) {
+      std::memcpy(SoftTlb::host_in(tlb_set, lin), &v, sizeof v);
       return;
     }
     write_slow(lin, sizeof(T), v, user(), seg);
   }
-  template <class T> T read(unsigned seg, uint64_t off) { return read_lin<T>(linear(seg, off, sizeof(T), false), seg); }
+  // Through a flat segment with a TLB hit inline (see hit_base), anything
+  // else out of line.
+  template <class T> T read(unsigned seg, uint64_t off) {
+    uint8_t* p;
+    if (__builtin_expect(host_hit<T>(hit_base[seg] + off, AccessKind::Read, p), 1)) {
+      T v;
+      std::memcpy(&v, p, sizeof v);
+      return v;
+    }
+    return read_general<T>(seg, off);
+  }
   template <class T> void write(unsigned seg, uint64_t off, T v) {
+    uint8_t* p;
+    if (__builtin_expect(host_hit<T>(hit_base[seg] + off, AccessKind::Write, p), 1)) {
+      std::memcpy(p, &v, sizeof v);
+      return;
+    }
+    write_general<T>(seg, off, v);
+  }
+  template <class T> [[gnu::noinline]] T read_general(unsigned seg, uint64_t off) {
+    return read_lin<T>(linear(seg, off, sizeof(T), false), seg);
+  }
+  template <class T> [[gnu::noinline]] void write_general(unsigned seg, uint64_t off, T v) {
     write_lin<T>(linear(seg, off, sizeof(T), true), v, seg);
   }
+  // Whether a T-sized access at `lin` may go straight to memory through the
+  // soft TLB, and then where (`host`); mem_hit(): the same for the record's
+  // memory operand through a flat segment. For handlers that leave their
+  // whole general path out of line ([[gnu::noipa]], a tail call when these
+  // say no), so their fast path keeps nothing in callee-saved registers.
+  template <class T> bool host_hit(uint64_t lin, AccessKind kind, uint8_t*& host) const {
+    if (!SoftTlb::hits_in(tlb_set, lin, sizeof(T), kind)) return false;
+    host = SoftTlb::host_in(tlb_set, lin);
+    return true;
+  }
+  // Where the last mem_hit() of a handler's fast path found its operand
+  // (read by the MHost operand accessor, cpu/operands.h).
+  uint8_t* hit_host = nullptr;
+  template <class T> bool mem_hit(const Insn& i, AccessKind kind, uint8_t*& host) const {
+    return host_hit<T>(hit_base[i.seg] + ea(i), kind, host);
+  }
+  // Per segment, what mem_hit() adds to the offset: the base of a flat
+  // segment, else kNoHitBase, which no TLB tag can match from there. A
+  // non-flat segment only exists outside 64-bit mode, where offsets are
+  // below 2^32 (ea() masks them to the address size), so kNoHitBase +
+  // offset is a non-canonical address, and the TLB holds none: legacy-mode
+  // tags are below 2^32, long-mode ones canonical (translate() faults
+  // first). That spares mem_hit() the `flat` test.
+  static constexpr uint64_t kNoHitBase = 1ull << 63;
+  uint64_t hit_base[kSegCount] = {kNoHitBase, kNoHitBase, kNoHitBase, kNoHitBase, kNoHitBase, kNoHitBase};
   template <class T> T mem_read(const Insn& i) { return read<T>(i.seg, ea(i)); }
   template <class T> void mem_write(const Insn& i, T v) { write<T>(i.seg, ea(i), v); }
   // Read-modify-write: the write permission is checked before anything is
   // read, so a faulting RMW changes nothing.
   template <class T, class F> void mem_rmw(const Insn& i, F f) {
-    uint64_t lin = linear(i.seg, ea(i), sizeof(T), true);
-    if (__builtin_expect(tlb.hits(lin, sizeof(T), AccessKind::Write, user()), 1)) {
-      uint8_t* p = tlb.host(lin, user());
-      T v;
-      std::memcpy(&v, p, sizeof v);
-      v = f(v);
-      std::memcpy(p, &v, sizeof v);
-      return;
+    uint8_t* p;
+    if (__builtin_expect(!mem_hit<T>(i, AccessKind::Write, p), 0)) {
+      const uint64_t lin = linear(i.seg, ea(i), sizeof(T), true);
+      if (!host_hit<T>(lin, AccessKind::Write, p)) {
+        probe_write(lin, sizeof(T), user(), i.seg);
+        T v = static_cast<T>(read_slow(lin, sizeof(T), user()));
+        write_slow(lin, sizeof(T), static_cast<T>(f(v)), user());
+        return;
+      }
     }
-    probe_write(lin, sizeof(T), user(), i.seg);
-    T v = static_cast<T>(read_slow(lin, sizeof(T), user()));
-    write_slow(lin, sizeof(T), static_cast<T>(f(v)), user());
+    T v;
+    std::memcpy(&v, p, sizeof v);
+    v = f(v);
+    std::memcpy(p, &v, sizeof v);
   }
   // Supervisor-privileged (implicit) accesses: descriptor tables, TSS, IDT.
   template <class T> T read_sys(uint64_t lin) { return static_cast<T>(read_slow(lin, sizeof(T), false)); }
@@ -319,6 +376,48 @@ class Core final : public CodeWriteListener {
     return v;
   }
   template <class T> T peek(unsigned offset = 0) { return read<T>(SS, (s.gpr[RSP] + offset) & sp_mask()); }
+  // The stack operations of an instruction whose operand type is T. A
+  // 64-bit operand size exists only in 64-bit mode (handlers templated on it
+  // run only from blocks decoded for 64-bit code: blocks are cached per code
+  // mode), where the stack pointer is all of RSP whatever SS.B says and SS
+  // has base 0 and no limit (SDM Vol. 1 6.14.2, Vol. 3A 3.2.4): no masks and
+  // no segment check. A non-canonical RSP never hits the TLB; the slow path
+  // raises #SS(0) for it. Other sizes take the general push()/peek().
+  template <class T> void push_op(T v) {
+    if constexpr (sizeof(T) == 8) {
+      const uint64_t sp = s.gpr[RSP] - 8;
+      write_lin<T>(sp, v, SS);
+      s.gpr[RSP] = sp;  // after the store: a faulting push changes nothing
+    } else {
+      push<T>(v);
+    }
+  }
+  template <class T> T peek_op() {
+    if constexpr (sizeof(T) == 8) return read_lin<T>(s.gpr[RSP], SS);
+    else return peek<T>();
+  }
+  // The inline cases of push_op/peek_op at a 64-bit operand size: the stack
+  // slot hits the soft TLB. They return false, having done nothing,
+  // otherwise; the caller then runs its general path out of line.
+  bool push64_hit(uint64_t v) {
+    const uint64_t sp = s.gpr[RSP] - 8;
+    uint8_t* p;
+    if (!host_hit<uint64_t>(sp, AccessKind::Write, p)) return false;
+    std::memcpy(p, &v, sizeof v);
+    s.gpr[RSP] = sp;
+    return true;
+  }
+  bool peek64_hit(uint64_t& v) const {
+    uint8_t* p;
+    if (!host_hit<uint64_t>(s.gpr[RSP], AccessKind::Read, p)) return false;
+    std::memcpy(&v, p, sizeof v);
+    return true;
+  }
+  // Moves the stack pointer up by `n` bytes after a peek_op<T>() (POP, RET).
+  template <class T> void release_op(uint64_t n) {
+    if constexpr (sizeof(T) == 8) s.gpr[RSP] += n;
+    else set_rsp(rsp() + n);
+  }
 
   // ---------------- segments & modes (segment.cpp) ----------------
   void update_segment_checks(unsigned seg);

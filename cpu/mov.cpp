@@ -8,11 +8,44 @@ namespace pc64 {
 namespace {
 
 template <class D, class S> struct Mov {
-  template <class T> static void fn(Core& c, const Insn& i) { D::template set<T>(c, i, S::template get<T>(c, i)); }
+  template <class T> static void fn(Core& c, const Insn& i) {
+    if constexpr (D::kMem || S::kMem) {
+      // The common case inline; anything else (segment checks, TLB miss,
+      // MMIO, faults) in general<T>, reached by a tail call.
+      uint8_t* p;
+      if (__builtin_expect(c.mem_hit<T>(i, D::kMem ? AccessKind::Write : AccessKind::Read, p), 1)) {
+        T v;
+        if constexpr (D::kMem) {
+          v = S::template get<T>(c, i);
+          std::memcpy(p, &v, sizeof v);
+        } else {
+          std::memcpy(&v, p, sizeof v);
+          D::template set<T>(c, i, v);
+        }
+        return;
+      }
+      general<T>(c, i);
+    } else {
+      D::template set<T>(c, i, S::template get<T>(c, i));
+    }
+  }
+  template <class T> [[gnu::noipa]] static void general(Core& c, const Insn& i) {
+    D::template set<T>(c, i, S::template get<T>(c, i));
+  }
 };
 
 template <bool SX, class ST, class S> struct Movx {
   template <class T> static void fn(Core& c, const Insn& i) {
+    if constexpr (S::kMem) {
+      if (__builtin_expect(c.mem_hit<ST>(i, AccessKind::Read, c.hit_host), 1))
+        return Movx<SX, ST, MHost>::template fn<T>(c, i);
+      general<T>(c, i);
+    } else {
+      body<T>(c, i);
+    }
+  }
+  template <class T> [[gnu::noipa]] static void general(Core& c, const Insn& i) { body<T>(c, i); }
+  template <class T> static void body(Core& c, const Insn& i) {
     ST v = S::template get<ST>(c, i);
     T r = SX ? static_cast<T>(static_cast<Signed<T>>(static_cast<Signed<ST>>(v))) : static_cast<T>(v);
     c.set_reg<T>(i.r0, r);

@@ -22,6 +22,20 @@ struct M {
   template <class T> static T get(Core& c, const Insn& i) { return c.mem_read<T>(i); }
   template <class T> static void set(Core& c, const Insn& i, T v) { c.mem_write<T>(i, v); }
 };
+// The memory operand at the host address a handler's fast path found with
+// Core::mem_hit() (Core::hit_host): nothing left to check, read and written
+// in place. OnHost<X> swaps M for it.
+struct MHost {
+  static constexpr bool kMem = false;
+  template <class T> static T get(Core& c, const Insn&) {
+    T v;
+    std::memcpy(&v, c.hit_host, sizeof v);
+    return v;
+  }
+  template <class T> static void set(Core& c, const Insn&, T v) { std::memcpy(c.hit_host, &v, sizeof v); }
+};
+template <class X> using OnHost = std::conditional_t<std::is_same_v<X, M>, MHost, X>;
+
 struct I {
   static constexpr bool kMem = false;
   template <class T> static T get(Core&, const Insn& i) { return static_cast<T>(i.imm); }

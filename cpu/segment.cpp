@@ -17,6 +17,7 @@ void Core::update_segment_checks(unsigned seg) {
     c.hi = ~0ull;
     c.readable = c.writable = true;
     c.flat = true;
+    hit_base[seg] = c.base;
     return;
   }
   c.base = sg.base & 0xFFFFFFFF;
@@ -42,6 +43,7 @@ void Core::update_segment_checks(unsigned seg) {
     }
   }
   c.flat = c.base == 0 && c.lo == 0 && c.hi == 0xFFFFFFFF && c.readable && c.writable;
+  hit_base[seg] = c.flat ? 0 : kNoHitBase;
 }
 
 void Core::update_mode() {
@@ -52,6 +54,7 @@ void Core::update_mode() {
   stack_mode = code_mode == 2 ? 2 : (s.seg[SS].db() ? 1 : 0);
   for (unsigned k = 0; k < kSegCount; ++k) update_segment_checks(k);
   update_ac_check();  // CPL or CR0 may have changed
+  tlb_set = tlb.set(user());
   if (dbg.events()) dbg.on_mode(*this);
 }
 

@@ -8,12 +8,31 @@ namespace pc64 {
 namespace {
 
 template <class S> struct Push {
-  template <class T> static void fn(Core& c, const Insn& i) { c.push<T>(S::template get<T>(c, i)); }
+  template <class T> static void fn(Core& c, const Insn& i) {
+    if constexpr (sizeof(T) == 8 && !S::kMem) {
+      if (__builtin_expect(c.push64_hit(S::template get<T>(c, i)), 1)) return;
+    }
+    general<T>(c, i);
+  }
+  template <class T> [[gnu::noipa]] static void general(Core& c, const Insn& i) {
+    c.push_op<T>(S::template get<T>(c, i));
+  }
 };
 struct PopReg {
   template <class T> static void fn(Core& c, const Insn& i) {
-    T v = c.peek<T>();
-    c.set_rsp(c.rsp() + sizeof(T));
+    if constexpr (sizeof(T) == 8) {
+      uint64_t v;
+      if (__builtin_expect(c.peek64_hit(v), 1)) {
+        c.s.gpr[RSP] += 8;
+        c.s.gpr[i.r0] = v;  // POP RSP: the popped value wins
+        return;
+      }
+    }
+    general<T>(c, i);
+  }
+  template <class T> [[gnu::noipa]] static void general(Core& c, const Insn& i) {
+    T v = c.peek_op<T>();
+    c.release_op<T>(sizeof(T));
     c.set_reg<T>(i.r0, v);  // POP rSP: the popped value wins
   }
 };

@@ -59,6 +59,17 @@ class SoftTlb {
     return reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(linear) + entry(linear, user).addend);
   }
 
+  // The same with the set (supervisor or user) picked once by the caller:
+  // Core keeps the set of the current privilege level, so an access does
+  // not work out CPL==3 again (set(user) -> hits_in()/host_in()).
+  const TlbEntry* set(bool user) const { return sets_[user]; }
+  static bool hits_in(const TlbEntry* set, uint64_t linear, unsigned size, AccessKind kind) {
+    return entry_in(set, linear).tag[static_cast<int>(kind)] == ((linear + size - 1) & PhysicalMemory::kPageMask);
+  }
+  static uint8_t* host_in(const TlbEntry* set, uint64_t linear) {
+    return reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(linear) + entry_in(set, linear).addend);
+  }
+
   // Fills the entry for `linear` after a successful walk (or an identity
   // translation when paging is off: pass a WalkResult with all permissions).
   // `cr0_wp` decides whether supervisor writes honour read-only pages.
@@ -99,6 +110,10 @@ class SoftTlb {
   const TlbEntry& entry(uint64_t linear, bool user) const {
     const uintptr_t off = (static_cast<uintptr_t>(user) << (kBits + 6)) + ((linear >> 6) & ((kEntries - 1) << 6));
     return *reinterpret_cast<const TlbEntry*>(reinterpret_cast<const char*>(sets_) + off);
+  }
+  static const TlbEntry& entry_in(const TlbEntry* set, uint64_t linear) {
+    const uintptr_t off = (linear >> 6) & ((kEntries - 1) << 6);
+    return *reinterpret_cast<const TlbEntry*>(reinterpret_cast<const char*>(set) + off);
   }
   static constexpr unsigned kWords = kEntries / 64;
   static constexpr unsigned kMaxLarge = 32;

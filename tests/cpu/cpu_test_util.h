@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <initializer_list>
 #include <iterator>
 #include <map>
 #include <stdexcept>
@@ -15,6 +16,7 @@
 
 #include "cpu/core.h"
 #include "cpu/cpu.h"
+#include "cpu/decoder.h"
 #include "mem/physical_memory.h"
 
 namespace pc64::test {
@@ -113,6 +115,25 @@ struct Machine {
   uint64_t& reg(unsigned r) { return s().gpr[r]; }
   uint64_t flags() { return cpu.core().rflags(); }
 };
+
+// Runs the one 64-bit instruction `bytes` at RIP 0x1000 straight through its
+// handler (no block, no delivery); returns the fault vector (and `error`)
+// or -1.
+inline int run_insn64(Core& c, std::initializer_list<uint8_t> bytes, uint32_t* error = nullptr) {
+  std::vector<uint8_t> b(bytes);
+  Insn in;
+  REQUIRE(ZYAN_SUCCESS(decode_insn(2, b.data(), b.size(), in)));
+  REQUIRE((in.handler != &h_undefined));
+  c.s.rip = 0x1000;
+  c.next_rip = c.s.rip + in.len;
+  try {
+    in.handler(c, in);
+  } catch (const GuestFault& f) {
+    if (error) *error = f.error;
+    return f.vector;
+  }
+  return -1;
+}
 
 // Runs guest program tests/cpu/asm/<file> on `m` from 0x1000, started in
 // real mode (or flat 64-bit mode with `long_mode`), for at most `budget`
