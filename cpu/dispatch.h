@@ -90,4 +90,19 @@ template <Handler H, Handler NF = nullptr, bool QUIET = (NF != nullptr)> Handler
   return H;
 }
 
+// Entries that call H rather than having it flattened into them: for the
+// big SSE/x87 handlers, where a copy of each body per entry would cost build
+// time for little. Each still ends in its own jump to the next record, which
+// is what the branch predictor needs (the generic entry shares one).
+template <Handler H> struct ThreadedCall {
+  static void plain(Core& c, const Insn& i) { thread_step<false>(c, i, H); }
+  static void with_rip(Core& c, const Insn& i) { thread_step<true>(c, i, H); }
+};
+template <Handler H> Handler with_thread_call() {
+  static const bool registered =
+      (register_threaded(H, {&ThreadedCall<H>::plain, &ThreadedCall<H>::with_rip, nullptr, nullptr}), true);
+  (void)registered;
+  return H;
+}
+
 }  // namespace pc64

@@ -172,7 +172,7 @@ template <XmmOp Op, Src K> void h_xmm(Core& c, const Insn& i) {
 // operand 1 (operand 0 the XMM destination). `K` is the memory form's kind.
 template <XmmOp Op, Src K> bool xmm_form(Insn& i, const Decoded& d) {
   set_operands(i, d);
-  i.handler = d.is_mem(1) ? &h_xmm<Op, K> : &h_xmm<Op, Src::Reg>;
+  i.handler = d.is_mem(1) ? with_thread_call<&h_xmm<Op, K>>() : with_thread_call<&h_xmm<Op, Src::Reg>>();
   return true;
 }
 
