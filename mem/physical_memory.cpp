@@ -312,7 +312,20 @@ void PhysicalMemory::read_bytes(uint64_t paddr, void* dst, size_t n) {
 
 void PhysicalMemory::write_bytes(uint64_t paddr, const void* src, size_t n) {
   const auto* s = static_cast<const uint8_t*>(src);
-  for (size_t i = 0; i < n; ++i) write_slow(paddr + i, 1, s[i]);
+  while (n) {
+    // RAM a page at a time (loaders copy whole kernels); anything else byte
+    // by byte through the bus, as a CPU store would go.
+    Target t = resolve(paddr, true);
+    if (t.kind != Kind::Ram || t.span == 0) {
+      write_slow(paddr, 1, *s);
+      ++s, ++paddr, --n;
+      continue;
+    }
+    const size_t chunk = std::min<uint64_t>({n, t.span, kPageSize - (paddr & ~kPageMask)});
+    std::memcpy(t.host, s, chunk);
+    if (code_listener_ && is_code_page(paddr)) code_listener_->code_page_written(paddr & kPageMask);
+    s += chunk, paddr += chunk, n -= chunk;
+  }
 }
 
 int64_t PhysicalMemory::dma_ram_offset(uint64_t paddr, size_t n, bool write) const {

@@ -334,6 +334,22 @@ TEST_CASE("read_bytes / write_bytes follow the map") {
   CHECK(dev.log[0].value == 'l');
 }
 
+TEST_CASE("write_bytes copies RAM a page at a time and reports every code page it touches") {
+  PhysicalMemory m(1ULL << 20);
+  Listener l;
+  m.set_code_write_listener(&l);
+  m.mark_code_page(0x3000);
+  m.mark_code_page(0x5000);
+  std::vector<uint8_t> data(3 * 4096 + 100);
+  for (size_t k = 0; k < data.size(); ++k) data[k] = static_cast<uint8_t>(k * 7 + 1);
+  m.write_bytes(0x2F80, data.data(), data.size());  // 0x2F80 .. 0x5FE3: pages 2, 3, 4, 5
+  std::vector<uint8_t> back(data.size());
+  m.read_bytes(0x2F80, back.data(), back.size());
+  CHECK(back == data);
+  CHECK(l.pages == std::vector<uint64_t>{0x3000, 0x5000});
+  m.set_code_write_listener(nullptr);
+}
+
 TEST_CASE("serialize round-trips RAM, PAM routing and A20") {
   PhysicalMemory a(2ULL << 20);
   a.write(0x1234, 8, 0x0123456789ABCDEFULL);
