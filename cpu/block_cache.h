@@ -29,15 +29,22 @@ struct Block {
   // Bytes from the last RIP sync point to the end of the last instruction:
   // what Core::rip_sync advances by when the block runs to its end.
   uint32_t rip_tail = 0;
-  // Chaining: the blocks that followed this one last time, by RIP, valid
+  // Chaining: the blocks that followed this one lately, by RIP, valid
   // while both epochs (Core::chain_epoch, BlockCache::epoch) are unchanged;
-  // `epoch` holds their sum (both only grow).
+  // `epoch` holds their sum (both only grow). Four: a block ending in a
+  // conditional branch has two successors, and each conditional branch
+  // taken from its middle one more.
   struct Link {
     uint64_t rip = ~0ull;
     Block* block = nullptr;
     uint64_t epoch = 0;
-  } links[2];
+  } links[4];
   uint8_t next_link = 0;
+  Block* successor(uint64_t rip, uint64_t epoch) const {
+    for (const Link& l : links)
+      if (l.rip == rip && l.epoch == epoch) return l.block;
+    return nullptr;
+  }
 };
 
 class BlockCache {

@@ -24,6 +24,14 @@ template <unsigned OS> inline void branch(Core& c, uint64_t target) { c.next_rip
 template <unsigned OS, unsigned CC> void h_jcc(Core& c, const Insn& i) {
   if (c.cond_cc<CC>()) branch<OS>(c, c.next_rip + i.imm);
 }
+// A Jcc in the middle of a block (decode_block went on at its fall-through):
+// taken, it leaves the block.
+template <unsigned OS, unsigned CC> void h_jcc_exit(Core& c, const Insn& i) {
+  if (c.cond_cc<CC>()) {
+    branch<OS>(c, c.next_rip + i.imm);
+    c.exit_block = Core::kExitBranch;
+  }
+}
 template <unsigned OS> void h_jmp_rel(Core& c, const Insn& i) { branch<OS>(c, c.next_rip + i.imm); }
 
 template <class S> struct JmpInd {
@@ -181,6 +189,17 @@ struct Bound {
   }
 };
 
+template <unsigned OS> Handler jcc_exit_for(unsigned cc) {
+  static const Handler t[16] = {
+      with_thread<&h_jcc_exit<OS, 0>>(),  with_thread<&h_jcc_exit<OS, 1>>(),  with_thread<&h_jcc_exit<OS, 2>>(),
+      with_thread<&h_jcc_exit<OS, 3>>(),  with_thread<&h_jcc_exit<OS, 4>>(),  with_thread<&h_jcc_exit<OS, 5>>(),
+      with_thread<&h_jcc_exit<OS, 6>>(),  with_thread<&h_jcc_exit<OS, 7>>(),  with_thread<&h_jcc_exit<OS, 8>>(),
+      with_thread<&h_jcc_exit<OS, 9>>(),  with_thread<&h_jcc_exit<OS, 10>>(), with_thread<&h_jcc_exit<OS, 11>>(),
+      with_thread<&h_jcc_exit<OS, 12>>(), with_thread<&h_jcc_exit<OS, 13>>(), with_thread<&h_jcc_exit<OS, 14>>(),
+      with_thread<&h_jcc_exit<OS, 15>>()};
+  return t[cc];
+}
+
 template <unsigned OS> Handler jcc_for(unsigned cc) {
   static const Handler t[16] = {
       with_thread<&h_jcc<OS, 0>>(),  with_thread<&h_jcc<OS, 1>>(),  with_thread<&h_jcc<OS, 2>>(),
@@ -260,7 +279,19 @@ bool build_jcc(Insn& i, const Decoded& d, unsigned cc) {
   set_operands(i, d);
   unsigned os = branch_osize(d);
   i.handler = os == 1 ? jcc_for<1>(cc) : os == 2 ? jcc_for<2>(cc) : jcc_for<3>(cc);
+  i.osize = static_cast<uint8_t>(os);  // for jcc_exit_handler
+  i.aux = static_cast<uint8_t>(cc);
   return true;
+}
+
+Handler jcc_exit_handler(const Insn& i) {
+  const unsigned cc = i.aux & 15;
+  switch (i.osize) {
+    case 1: return i.handler == jcc_for<1>(cc) ? jcc_exit_for<1>(cc) : nullptr;
+    case 2: return i.handler == jcc_for<2>(cc) ? jcc_exit_for<2>(cc) : nullptr;
+    case 3: return i.handler == jcc_for<3>(cc) ? jcc_exit_for<3>(cc) : nullptr;
+    default: return nullptr;
+  }
 }
 
 bool build_loop(Insn& i, const Decoded& d, unsigned kind) {

@@ -95,7 +95,11 @@ class Core final : public CodeWriteListener {
   DebugTraps dbg;  // monitor/gdb breakpoints and watchpoints (cpu/debug_trap.h)
 
   uint64_t next_rip = 0;    // RIP after the running instruction; branches set it
-  bool exit_block = false;  // stop the running block after this instruction
+  // Stop the running block after this instruction: true (1) when something
+  // needs the full path between blocks, kExitBranch for a conditional branch
+  // taken out of the middle of a block (the next block may follow chained).
+  static constexpr uint8_t kExitBranch = 2;
+  uint8_t exit_block = 0;
   // Within a block RIP is not kept in s.rip: `rip_sync` holds the RIP after
   // the last record flagged kInsnNeedsRip (or the block's start), and a
   // record's own RIP is rip_sync + Insn::rip_pre (see Core::run).

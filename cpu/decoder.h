@@ -70,22 +70,22 @@ template <class H> Handler by_size_wide(unsigned size) {
 }
 // The same for register-only forms, which also get the quiet entry.
 template <class H> Handler by_size_quiet(unsigned size) {
-  return for_size(size, [](auto t) { return with_thread<&H::template fn<decltype(t)>, nullptr, true>(); });
+  return for_size(size, [](auto t) { return with_thread<&H::template fn<decltype(t)>, true>(); });
 }
 template <class H> Handler by_size_wide_quiet(unsigned size) {
-  return for_size_wide(size, [](auto t) { return with_thread<&H::template fn<decltype(t)>, nullptr, true>(); });
+  return for_size_wide(size, [](auto t) { return with_thread<&H::template fn<decltype(t)>, true>(); });
 }
 // Register-only forms with a variant NF that leaves the flags alone.
 template <class H, class NF> Handler by_size_nf(unsigned size) {
   return for_size(size, [](auto t) {
     using T = decltype(t);
-    return with_thread<&H::template fn<T>, &NF::template fn<T>>();
+    return with_thread_nf<&H::template fn<T>, &NF::template fn<T>>();
   });
 }
 template <class H, class NF> Handler by_size_wide_nf(unsigned size) {
   return for_size_wide(size, [](auto t) {
     using T = decltype(t);
-    return with_thread<&H::template fn<T>, &NF::template fn<T>>();
+    return with_thread_nf<&H::template fn<T>, &NF::template fn<T>>();
   });
 }
 // Without threaded entries of its own (records then use the generic entry,
@@ -113,6 +113,9 @@ bool build_mov_cr(Insn&, const Decoded&);    // system.cpp (MOV to/from CRn/DRn)
 bool build_mov_sreg(Insn&, const Decoded&);  // segment.cpp (MOV to/from Sreg)
 bool build_push_sreg(Insn&, const Decoded&, bool pop);  // segment.cpp
 bool build_far_branch(Insn&, const Decoded&, unsigned kind);  // control.cpp: 0 jmp, 1 call, 2 ret
+// For a Jcc record: the handler of the same Jcc in the middle of a block
+// (taken, it sets Core::exit_block = kExitBranch); null for anything else.
+Handler jcc_exit_handler(const Insn& i);  // control.cpp
 
 // What an instruction does with the six arithmetic flags (RFLAGS bits), for
 // dead-flag elimination in decode_block. An instruction that may fault or

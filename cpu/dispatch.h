@@ -76,16 +76,25 @@ template <Handler H> struct Threaded {
 // Returns H after registering its threaded entries (once). QUIET: H has
 // register-only forms that can neither fault nor stop the block (which
 // records are such is decided per instruction by the decoder: FlagUse).
-// NF, if given, is H without its flag results: the same register effects,
-// no change to RFLAGS or the lazy-flags record (implies QUIET).
-template <Handler H, Handler NF = nullptr, bool QUIET = (NF != nullptr)> Handler with_thread() {
+// (Function addresses are compared with nothing at compile time here: with
+// UBSan that is not a constant expression.)
+template <Handler H, bool QUIET = false> Handler with_thread() {
   static const bool registered = [] {
     ThreadedEntries e{&Threaded<H>::plain, &Threaded<H>::with_rip, nullptr, nullptr};
     if constexpr (QUIET) e.quiet = &Threaded<H>::quiet;
-    if constexpr (NF != nullptr) e.flags_dead = &Threaded<NF>::quiet;
     register_threaded(H, e);
     return true;
   }();
+  (void)registered;
+  return H;
+}
+// The same for register-only forms with a variant NF: H without its flag
+// results (the same register effects, no change to RFLAGS or the lazy-flags
+// record), for records whose flags nothing reads.
+template <Handler H, Handler NF> Handler with_thread_nf() {
+  static const bool registered =
+      (register_threaded(H, {&Threaded<H>::plain, &Threaded<H>::with_rip, &Threaded<H>::quiet, &Threaded<NF>::quiet}),
+       true);
   (void)registered;
   return H;
 }

@@ -60,10 +60,11 @@ Core::~Core() { mem.set_code_write_listener(nullptr); }
 // or before an instruction that crosses the page (which then runs as its own
 // block). In a flat code segment (`follow`: linear == RIP, no limit) it
 // continues through a direct CALL or JMP whose target lies on the same page,
-// so e.g. a call and the callee's body up to its first conditional branch run
-// as one block; it stops rather than decode a range twice (no loop
-// unrolling). Only CALL rel / JMP rel (kInsnDirectBranch): the decoded target
-// is where the handler really goes.
+// so e.g. a call and the callee's body run as one block; it stops rather than
+// decode a range twice (no loop unrolling). Only CALL rel / JMP rel
+// (kInsnDirectBranch): the decoded target is where the handler really goes.
+// In any code segment it goes on at the fall-through of a conditional
+// branch, which, taken, leaves the block from its middle.
 static void decode_block(Core& c, Block& b, uint64_t lin, const uint8_t* host, uint64_t limit_bytes, bool follow) {
   b.insns.clear();
   const uint64_t page_lin = lin & PhysicalMemory::kPageMask;
@@ -117,6 +118,14 @@ static void decode_block(Core& c, Block& b, uint64_t lin, const uint8_t* host, u
     pos += insn.len;
     hi = std::max(hi, pos);
     if (!(insn.flags & kInsnEndsBlock)) continue;
+    // A conditional branch goes on at its fall-through (a taken branch
+    // leaves from the middle of the block, chained like any block end).
+    if (pos < avail_end && b.insns.size() < kMaxBlockInsns) {
+      if (Handler side = jcc_exit_handler(insn)) {
+        b.insns.back().handler = side;
+        continue;
+      }
+    }
     if (!follow || !(insn.flags & kInsnDirectBranch)) break;
     // The target as the handler computes it (truncated to the operand size);
     // with linear == RIP it must stay on this page.
@@ -239,8 +248,7 @@ uint64_t Core::run(uint64_t budget) {
       const uint64_t link_epoch = chain_epoch + blocks.epoch();
       Block* b = nullptr;
       if (prev) {
-        if (prev->links[0].rip == s.rip && prev->links[0].epoch == link_epoch) b = prev->links[0].block;
-        else if (prev->links[1].rip == s.rip && prev->links[1].epoch == link_epoch) b = prev->links[1].block;
+        b = prev->successor(s.rip, link_epoch);
       }
       uint64_t lin = segchk[CS].base + s.rip;
       if (!mode64()) lin &= 0xFFFFFFFF;
@@ -320,7 +328,7 @@ uint64_t Core::run(uint64_t budget) {
         // flat code, so a valid link (no CS change since: chain_epoch)
         // means flat code, where chaining needs no CS limit check.
         Block::Link& l = prev->links[prev->next_link];
-        prev->next_link ^= 1;
+        prev->next_link = (prev->next_link + 1) % std::size(prev->links);
         // The lookup may have decoded and inserted (epoch moved): record the current one.
         l = {s.rip, b, chain_epoch + blocks.epoch()};
       }
@@ -378,7 +386,9 @@ uint64_t Core::run(uint64_t budget) {
         if (!(last->flags & kInsnNeedsRip)) rip_sync += last->rip_pre + last->len;
       ran:
         s.rip = rip_sync;
-        const bool stopped = exit_block;  // a handler set exit_block
+        // A handler stopped the block (a conditional branch taken out of its
+        // middle does not count: the next block may follow chained).
+        const bool stopped = exit_block && exit_block != kExitBranch;
         if (b == &scratch) {
           prev = nullptr;
           break;
@@ -403,9 +413,9 @@ uint64_t Core::run(uint64_t budget) {
         // links are made in flat code only, and changes to either bump
         // chain_epoch (DebugTraps::sync_guest, update_mode).
         const uint64_t link_epoch = chain_epoch + blocks.epoch();
-        if (b->links[0].rip == rip_sync && b->links[0].epoch == link_epoch) b = b->links[0].block;
-        else if (b->links[1].rip == rip_sync && b->links[1].epoch == link_epoch) b = b->links[1].block;
-        else break;
+        Block* next = b->successor(rip_sync, link_epoch);
+        if (!next) break;
+        b = next;
       }
     } catch (const GuestFault& f) {
       stop_at();

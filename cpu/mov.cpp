@@ -325,7 +325,7 @@ bool build_cmov(Insn& i, const Decoded& d, unsigned cc) {
 bool build_setcc(Insn& i, const Decoded& d, unsigned cc) {
   set_operands(i, d);
   i.aux = static_cast<uint8_t>(cc);
-  i.handler = d.is_mem(0) ? with_thread<&h_setcc<M>>() : with_thread<&h_setcc<R0>, nullptr, true>();
+  i.handler = d.is_mem(0) ? with_thread<&h_setcc<M>>() : with_thread<&h_setcc<R0>, true>();
   return true;
 }
 
