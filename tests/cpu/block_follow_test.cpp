@@ -55,3 +55,36 @@ jptr: dq there
   CHECK_FALSE(m.cpu.shutdown());
   CHECK(hex_words(m.ports.results) == hex_words({0x1234, 0, 0, 0x5678}));
 }
+
+TEST_CASE("block follow: conditional branches mid-block continue when not taken, leave when taken") {
+  // decode_block goes on at a Jcc's fall-through: the block is xor .. jnz
+  // with `je skip` in its middle. Retired counts and RIPs must come out as
+  // if every Jcc ended its block.
+  Machine m;
+  m.load(0x1000, assemble(R"(
+bits 64
+org 0x1000
+  xor eax, eax           ; 0x1000 (2 bytes)
+  mov ecx, 5             ; 0x1002 (5)
+top:
+  add eax, ecx           ; 0x1007 (2)
+  cmp ecx, 3             ; 0x1009 (3)
+  je skip                ; 0x100C: taken once, from the middle of the block
+  add eax, 100
+skip:
+  dec ecx
+  jnz top
+  lea rbx, [rel here]    ; RIP-relative after a mid-block JNZ not taken
+here:
+  hlt
+)"));
+  m.long_mode(0x1000);
+  // Ten instructions: xor, mov, one whole iteration (6), then add, cmp.
+  CHECK(m.run(10) == 10);
+  CHECK(m.s().rip == 0x100C);
+  CHECK(m.reg(RAX) == 5 + 100 + 4);
+  m.run(1000);
+  CHECK(m.cpu.halted());
+  CHECK(m.reg(RAX) == 5 + 4 + 3 + 2 + 1 + 4 * 100);
+  CHECK(m.reg(RBX) == m.s().rip - 1);  // `here` is the HLT, RIP is past it
+}
