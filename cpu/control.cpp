@@ -21,15 +21,12 @@ template <unsigned OS> inline uint64_t branch_target(Core& c, uint64_t target) {
 }
 template <unsigned OS> inline void branch(Core& c, uint64_t target) { c.next_rip = branch_target<OS>(c, target); }
 
-template <unsigned OS, unsigned CC> void h_jcc(Core& c, const Insn& i) {
-  if (c.cond_cc<CC>()) branch<OS>(c, c.next_rip + i.imm);
-}
-// A Jcc in the middle of a block (decode_block went on at its fall-through):
-// taken, it leaves the block.
-template <unsigned OS, unsigned CC> void h_jcc_exit(Core& c, const Insn& i) {
+// EXIT: a Jcc in the middle of a block (decode_block went on at its
+// fall-through), which, taken, leaves the block.
+template <unsigned OS, unsigned CC, bool EXIT> void h_jcc(Core& c, const Insn& i) {
   if (c.cond_cc<CC>()) {
     branch<OS>(c, c.next_rip + i.imm);
-    c.exit_block = Core::kExitBranch;
+    if (EXIT) c.exit_block = Core::kExitBranch;
   }
 }
 template <unsigned OS> void h_jmp_rel(Core& c, const Insn& i) { branch<OS>(c, c.next_rip + i.imm); }
@@ -189,25 +186,14 @@ struct Bound {
   }
 };
 
-template <unsigned OS> Handler jcc_exit_for(unsigned cc) {
+template <unsigned OS, bool EXIT = false> Handler jcc_for(unsigned cc) {
   static const Handler t[16] = {
-      with_thread<&h_jcc_exit<OS, 0>>(),  with_thread<&h_jcc_exit<OS, 1>>(),  with_thread<&h_jcc_exit<OS, 2>>(),
-      with_thread<&h_jcc_exit<OS, 3>>(),  with_thread<&h_jcc_exit<OS, 4>>(),  with_thread<&h_jcc_exit<OS, 5>>(),
-      with_thread<&h_jcc_exit<OS, 6>>(),  with_thread<&h_jcc_exit<OS, 7>>(),  with_thread<&h_jcc_exit<OS, 8>>(),
-      with_thread<&h_jcc_exit<OS, 9>>(),  with_thread<&h_jcc_exit<OS, 10>>(), with_thread<&h_jcc_exit<OS, 11>>(),
-      with_thread<&h_jcc_exit<OS, 12>>(), with_thread<&h_jcc_exit<OS, 13>>(), with_thread<&h_jcc_exit<OS, 14>>(),
-      with_thread<&h_jcc_exit<OS, 15>>()};
-  return t[cc];
-}
-
-template <unsigned OS> Handler jcc_for(unsigned cc) {
-  static const Handler t[16] = {
-      with_thread<&h_jcc<OS, 0>>(),  with_thread<&h_jcc<OS, 1>>(),  with_thread<&h_jcc<OS, 2>>(),
-      with_thread<&h_jcc<OS, 3>>(),  with_thread<&h_jcc<OS, 4>>(),  with_thread<&h_jcc<OS, 5>>(),
-      with_thread<&h_jcc<OS, 6>>(),  with_thread<&h_jcc<OS, 7>>(),  with_thread<&h_jcc<OS, 8>>(),
-      with_thread<&h_jcc<OS, 9>>(),  with_thread<&h_jcc<OS, 10>>(), with_thread<&h_jcc<OS, 11>>(),
-      with_thread<&h_jcc<OS, 12>>(), with_thread<&h_jcc<OS, 13>>(), with_thread<&h_jcc<OS, 14>>(),
-      with_thread<&h_jcc<OS, 15>>()};
+      with_thread<&h_jcc<OS, 0, EXIT>>(),  with_thread<&h_jcc<OS, 1, EXIT>>(),  with_thread<&h_jcc<OS, 2, EXIT>>(),
+      with_thread<&h_jcc<OS, 3, EXIT>>(),  with_thread<&h_jcc<OS, 4, EXIT>>(),  with_thread<&h_jcc<OS, 5, EXIT>>(),
+      with_thread<&h_jcc<OS, 6, EXIT>>(),  with_thread<&h_jcc<OS, 7, EXIT>>(),  with_thread<&h_jcc<OS, 8, EXIT>>(),
+      with_thread<&h_jcc<OS, 9, EXIT>>(),  with_thread<&h_jcc<OS, 10, EXIT>>(), with_thread<&h_jcc<OS, 11, EXIT>>(),
+      with_thread<&h_jcc<OS, 12, EXIT>>(), with_thread<&h_jcc<OS, 13, EXIT>>(), with_thread<&h_jcc<OS, 14, EXIT>>(),
+      with_thread<&h_jcc<OS, 15, EXIT>>()};
   return t[cc];
 }
 
@@ -287,9 +273,9 @@ bool build_jcc(Insn& i, const Decoded& d, unsigned cc) {
 Handler jcc_exit_handler(const Insn& i) {
   const unsigned cc = i.aux & 15;
   switch (i.osize) {
-    case 1: return i.handler == jcc_for<1>(cc) ? jcc_exit_for<1>(cc) : nullptr;
-    case 2: return i.handler == jcc_for<2>(cc) ? jcc_exit_for<2>(cc) : nullptr;
-    case 3: return i.handler == jcc_for<3>(cc) ? jcc_exit_for<3>(cc) : nullptr;
+    case 1: return i.handler == jcc_for<1>(cc) ? jcc_for<1, true>(cc) : nullptr;
+    case 2: return i.handler == jcc_for<2>(cc) ? jcc_for<2, true>(cc) : nullptr;
+    case 3: return i.handler == jcc_for<3>(cc) ? jcc_for<3, true>(cc) : nullptr;
     default: return nullptr;
   }
 }
