@@ -8,7 +8,8 @@
 //
 // Entries are instantiated per handler where the handler is defined (the
 // builders' by_size helpers and with_thread<H>()), so the handler is inlined
-// into its entry. decode_block asks threaded_entry() for a record's entry;
+// into its entry. finish_block (cpu/interpreter.cpp) asks threaded_entry()
+// for a record's entry;
 // handlers that were never registered get a generic entry that calls
 // Insn::handler.
 //
@@ -73,30 +74,32 @@ template <Handler H> struct Threaded {
   [[gnu::flatten]] static void quiet(Core& c, const Insn& i) { thread_step<false, true>(c, i, H); }
 };
 
-// Returns H after registering its threaded entries (once). QUIET: H has
+// Registers H's entries the first time a builder picks H (one static per
+// H and entry kind, so decoding pays a guard check afterwards); returns H.
+template <Handler H, class Entries> Handler register_once(Entries entries) {
+  static const bool registered = (register_threaded(H, entries()), true);
+  (void)registered;
+  return H;
+}
+
+// Returns H after registering its threaded entries. QUIET: H has
 // register-only forms that can neither fault nor stop the block (which
 // records are such is decided per instruction by the decoder: FlagUse).
 // (Function addresses are compared with nothing at compile time here: with
 // UBSan that is not a constant expression.)
 template <Handler H, bool QUIET = false> Handler with_thread() {
-  static const bool registered = [] {
-    ThreadedEntries e{&Threaded<H>::plain, &Threaded<H>::with_rip, nullptr, nullptr};
-    if constexpr (QUIET) e.quiet = &Threaded<H>::quiet;
-    register_threaded(H, e);
-    return true;
-  }();
-  (void)registered;
-  return H;
+  return register_once<H>([] {
+    return ThreadedEntries{&Threaded<H>::plain, &Threaded<H>::with_rip, QUIET ? &Threaded<H>::quiet : nullptr,
+                           nullptr};
+  });
 }
 // The same for register-only forms with a variant NF: H without its flag
 // results (the same register effects, no change to RFLAGS or the lazy-flags
 // record), for records whose flags nothing reads.
 template <Handler H, Handler NF> Handler with_thread_nf() {
-  static const bool registered =
-      (register_threaded(H, {&Threaded<H>::plain, &Threaded<H>::with_rip, &Threaded<H>::quiet, &Threaded<NF>::quiet}),
-       true);
-  (void)registered;
-  return H;
+  return register_once<H>([] {
+    return ThreadedEntries{&Threaded<H>::plain, &Threaded<H>::with_rip, &Threaded<H>::quiet, &Threaded<NF>::quiet};
+  });
 }
 
 // Entries that call H rather than having it flattened into them: for the
@@ -108,10 +111,7 @@ template <Handler H> struct ThreadedCall {
   static void with_rip(Core& c, const Insn& i) { thread_step<true>(c, i, H); }
 };
 template <Handler H> Handler with_thread_call() {
-  static const bool registered =
-      (register_threaded(H, {&ThreadedCall<H>::plain, &ThreadedCall<H>::with_rip, nullptr, nullptr}), true);
-  (void)registered;
-  return H;
+  return register_once<H>([] { return ThreadedEntries{&ThreadedCall<H>::plain, &ThreadedCall<H>::with_rip}; });
 }
 
 }  // namespace pc64

@@ -20,8 +20,8 @@ enum InsnFlags : uint8_t {
   // The handler reads or sets RIP (Core::s.rip is the instruction's own RIP,
   // Core::next_rip the one after it): branches, anything ending a block,
   // RIP-relative operands, string instructions (a REP yields by restarting
-  // itself), x87 (records FIP). The interpreter keeps RIP in a local within
-  // a block and stores it only before these (Core::run).
+  // itself), x87 (records FIP). Within a block RIP lives in
+  // Core::rip_sync and is stored to s.rip only before these (cpu/dispatch.h).
   kInsnNeedsRip = 64,
   // CALL or JMP with a relative target (E8, E9, EB; not CALL/JMP [RIP+disp]):
   // the block may continue at the target (decode_block).
